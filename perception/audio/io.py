@@ -1,0 +1,83 @@
+"""Reading audio files and normalising samples to 16 kHz mono float32.
+
+Owns decoding (soundfile for wav/flac/ogg/mp3; ffmpeg for anything else it cannot read),
+sample-format conversion and resampling (torchaudio's windowed-sinc resampler). It knows nothing
+about models or streams.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from perception.errors import PerceptionError
+
+SAMPLE_RATE = 16000  # Hz: what Whisper and Silero VAD expect
+_INT16_SCALE = 32768.0
+
+
+class AudioError(PerceptionError):
+    """An audio file or buffer could not be decoded or is not in a supported format."""
+
+
+def to_float32(samples: np.ndarray) -> np.ndarray:
+    """Convert int16 PCM or float samples to float32 in [-1, 1]; stereo (N, C) is averaged.
+
+    Args:
+        samples: shape (N,) or (N, C); dtype int16, float32 or float64.
+    """
+    samples = np.asarray(samples)
+    if samples.dtype == np.int16:
+        samples = samples.astype(np.float32) / _INT16_SCALE
+    elif samples.dtype.kind == "f":
+        samples = samples.astype(np.float32, copy=False)
+    else:
+        raise AudioError(f"audio samples must be int16 or float, got dtype {samples.dtype}")
+    if samples.ndim == 2:
+        samples = samples.mean(axis=1)
+    elif samples.ndim != 1:
+        raise AudioError(f"audio samples must have shape (N,) or (N, channels), got {samples.shape}")
+    return samples
+
+
+def resample(samples: np.ndarray, rate_hz: int, target_hz: int = SAMPLE_RATE) -> np.ndarray:
+    """Resample mono float32 samples from ``rate_hz`` to ``target_hz`` (shape (N,) → (M,))."""
+    if rate_hz == target_hz:
+        return samples
+    import torch
+    import torchaudio.functional as F
+
+    tensor = torch.from_numpy(np.ascontiguousarray(samples))
+    return F.resample(tensor, rate_hz, target_hz).numpy()
+
+
+def _ffmpeg_decode(path: Path, target_hz: int) -> np.ndarray:
+    if shutil.which("ffmpeg") is None:
+        raise AudioError(f"{path}: soundfile cannot decode it and ffmpeg is not installed "
+                         "(apt-get install ffmpeg)")
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1",
+           "-ar", str(target_hz), "-"]
+    result = subprocess.run(cmd, capture_output=True)
+    if result.returncode != 0:
+        raise AudioError(f"{path}: ffmpeg could not decode it: {result.stderr.decode()[-300:]}")
+    return np.frombuffer(result.stdout, np.int16).astype(np.float32) / _INT16_SCALE
+
+
+def load_audio(path: Path | str, target_hz: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode an audio file to mono float32 at ``target_hz``.
+
+    Returns:
+        Samples, shape (N,), values in [-1, 1].
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"audio file {path} does not exist")
+    try:
+        data, rate_hz = sf.read(str(path), dtype="float32", always_2d=False)
+    except (sf.LibsndfileError, RuntimeError, TypeError):
+        return _ffmpeg_decode(path, target_hz)
+    return resample(to_float32(data), int(rate_hz), target_hz)

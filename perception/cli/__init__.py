@@ -1,0 +1,37 @@
+"""The ``perception`` command line: one entry point, one module per subcommand.
+
+Subcommand modules each expose ``add_parser(subparsers)``; name lookup stays here at the edge.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from perception import __version__
+from perception.cli import doctor_cmd, models_cmd, transcribe_cmd
+from perception.errors import PerceptionError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="perception",
+        description="Perception stack for mobile robots: speech, scene text, on-device LLMs.",
+    )
+    parser.add_argument("--version", action="version", version=f"perception {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (models_cmd, doctor_cmd, transcribe_cmd):
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except PerceptionError as exc:
+        print(f"perception {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"perception {args.command}: interrupted", file=sys.stderr)
+        return 130

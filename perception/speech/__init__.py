@@ -1,0 +1,1 @@
+"""Speech recognition: Whisper decoding (and, later, N-best fusion with an LLM)."""
