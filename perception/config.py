@@ -2,7 +2,8 @@
 
 This module owns the conversion from plain data to dataclasses and the error messages for bad
 fields. It does not know any particular configuration: each capability defines its own options
-dataclass (with range checks in ``__post_init__``) and calls :func:`from_dict` or :func:`load_yaml`.
+dataclass (with range checks in ``__post_init__``) and calls :func:`from_dict` or
+:func:`load_yaml`.
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ def load_yaml(cls: type[T], path: Path) -> T:
 
 
 def check(condition: bool, message: str) -> None:
-    """Raise :class:`ConfigError` with ``message`` unless ``condition`` holds (for __post_init__)."""
+    """Raise :class:`ConfigError` with ``message`` unless ``condition`` holds (__post_init__)."""
     if not condition:
         raise ConfigError(message)
 

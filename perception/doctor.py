@@ -37,8 +37,9 @@ def _version(dist: str) -> str:
         return ""
 
 
-def _import_check(group: str, module: str, dist: str, fix: str,
-                  detail: Callable[[object], str] | None = None) -> Check:
+def _import_check(
+    group: str, module: str, dist: str, fix: str, detail: Callable[[object], str] | None = None
+) -> Check:
     try:
         mod = importlib.import_module(module)
     except Exception as exc:  # noqa: BLE001 -- any import failure is a finding to report
@@ -74,19 +75,30 @@ def runtime_checks() -> list[Check]:
         _import_check("extra:llm", "transformers", "transformers", "`pip install -e '.[llm]'`"),
         _import_check("extra:llm", "gguf", "gguf", "`pip install -e '.[llm]'`"),
         _import_check("extra:ros", "rclpy", "ros-kilted-rclpy", "`pip install -e '.[ros]'`"),
-        _import_check("extra:gpu", "tensorrt", "tensorrt",
-                      "TensorRT installs only from NVIDIA's index: `pip install -e '.[gpu]'` on a "
-                      "Jetson or GPU box; export still writes and checks ONNX without it"),
+        _import_check(
+            "extra:gpu",
+            "tensorrt",
+            "tensorrt",
+            "TensorRT installs only from NVIDIA's index: `pip install -e '.[gpu]'` on a "
+            "Jetson or GPU box; export still writes and checks ONNX without it",
+        ),
     ]
 
 
 def tool_checks() -> list[Check]:
     """System programs used for decoding audio and making test data."""
-    tools = {"ffmpeg": "decodes audio formats soundfile cannot", "espeak-ng": "speech synthesis",
-             "sox": "noise and effects for test audio"}
+    tools = {
+        "ffmpeg": "decodes audio formats soundfile cannot",
+        "espeak-ng": "speech synthesis",
+        "sox": "noise and effects for test audio",
+    }
     return [
-        Check("tools", name, "ok" if shutil.which(name) else "missing",
-              shutil.which(name) or f"{why}; `apt-get install {name}`")
+        Check(
+            "tools",
+            name,
+            "ok" if shutil.which(name) else "missing",
+            shutil.which(name) or f"{why}; `apt-get install {name}`",
+        )
         for name, why in tools.items()
     ]
 
@@ -97,7 +109,9 @@ def model_checks(store: ModelStore) -> list[Check]:
     for name in sorted(store.cards()):
         status = store.status(name)
         state: State = "ok" if status.verified else ("failed" if status.present else "missing")
-        checks.append(Check("models", name, state, status.path if status.verified else status.detail))
+        checks.append(
+            Check("models", name, state, status.path if status.verified else status.detail)
+        )
     return checks
 
 

@@ -40,7 +40,9 @@ def to_float32(samples: np.ndarray) -> np.ndarray:
     if samples.ndim == 2:
         samples = samples.mean(axis=1)
     elif samples.ndim != 1:
-        raise AudioError(f"audio samples must have shape (N,) or (N, channels), got {samples.shape}")
+        raise AudioError(
+            f"audio samples must have shape (N,) or (N, channels), got {samples.shape}"
+        )
     return samples
 
 
@@ -57,10 +59,25 @@ def resample(samples: np.ndarray, rate_hz: int, target_hz: int = SAMPLE_RATE) ->
 
 def _ffmpeg_decode(path: Path, target_hz: int) -> np.ndarray:
     if shutil.which("ffmpeg") is None:
-        raise AudioError(f"{path}: soundfile cannot decode it and ffmpeg is not installed "
-                         "(apt-get install ffmpeg)")
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1",
-           "-ar", str(target_hz), "-"]
+        raise AudioError(
+            f"{path}: soundfile cannot decode it and ffmpeg is not installed "
+            "(apt-get install ffmpeg)"
+        )
+    cmd = [
+        "ffmpeg",
+        "-nostdin",
+        "-v",
+        "error",
+        "-i",
+        str(path),
+        "-f",
+        "s16le",
+        "-ac",
+        "1",
+        "-ar",
+        str(target_hz),
+        "-",
+    ]
     result = subprocess.run(cmd, capture_output=True)
     if result.returncode != 0:
         raise AudioError(f"{path}: ffmpeg could not decode it: {result.stderr.decode()[-300:]}")

@@ -12,9 +12,12 @@ _MARK = {"ok": "ok", "missing": "--", "failed": "XX", "info": "  "}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("doctor", help="report runtimes, GPUs, ROS 2, tools and model checksums",
-                       description="Probe torch/CUDA, onnxruntime providers, TensorRT, ROS 2, "
-                                   "system tools, and verify every model in the store.")
+    p = sub.add_parser(
+        "doctor",
+        help="report runtimes, GPUs, ROS 2, tools and model checksums",
+        description="Probe torch/CUDA, onnxruntime providers, TensorRT, ROS 2, "
+        "system tools, and verify every model in the store.",
+    )
     p.add_argument("--json", action="store_true", help="one JSON list instead of a table")
     p.set_defaults(run=_run)
 

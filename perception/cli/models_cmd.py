@@ -11,8 +11,11 @@ from perception.models.store import ModelStore
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("models", help="list, fetch, verify or register models",
-                       description="Manage the offline model store (PERCEPTION_HOME).")
+    p = sub.add_parser(
+        "models",
+        help="list, fetch, verify or register models",
+        description="Manage the offline model store (PERCEPTION_HOME).",
+    )
     msub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     ls = msub.add_parser("list", help="every card with its task, source and store state")
@@ -31,8 +34,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add.add_argument("name", help="new card name, e.g. whisper-small")
     add.add_argument("path", help="file or folder (openai-whisper .pt, HF folder, ONNX file)")
     add.add_argument("--task", required=True, choices=typing.get_args(Task))
-    add.add_argument("--format", required=True, dest="fmt",
-                     help="openai-whisper, hf-folder, gguf, onnx, torchscript")
+    add.add_argument(
+        "--format",
+        required=True,
+        dest="fmt",
+        help="openai-whisper, hf-folder, gguf, onnx, torchscript",
+    )
     add.set_defaults(run=_add)
 
 
@@ -45,10 +52,14 @@ def _list(args: argparse.Namespace) -> int:
     print(f"store: {store.home}")
     for name, card in sorted(store.cards().items()):
         src = card.source
-        origin = f"pypi:{src.package}=={src.version}" if src.kind == "pypi" else f"local:{src.path}"
+        origin = (
+            f"pypi:{src.package}=={src.version}" if src.kind == "pypi" else f"local:{src.path}"
+        )
         present = (store.model_dir(name) / "manifest.json").is_file() or src.kind == "local"
-        print(f"  {name:24} {card.task:20} {card.format:15} {'fetched' if present else '-':8} "
-              f"{origin}")
+        print(
+            f"  {name:24} {card.task:20} {card.format:15} {'fetched' if present else '-':8} "
+            f"{origin}"
+        )
     return 0
 
 

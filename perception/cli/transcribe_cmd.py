@@ -17,9 +17,12 @@ from perception.speech.whisper_backend import Transcription, WhisperTranscriber
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("transcribe", help="transcribe audio files (wav, flac, mp3, ...)",
-                       description="Decode each file to 16 kHz mono and transcribe it with "
-                                   "Whisper. A file that fails is reported and the rest go on.")
+    p = sub.add_parser(
+        "transcribe",
+        help="transcribe audio files (wav, flac, mp3, ...)",
+        description="Decode each file to 16 kHz mono and transcribe it with "
+        "Whisper. A file that fails is reported and the rest go on.",
+    )
     p.add_argument("audio", nargs="+", type=Path, help="audio files")
     p.add_argument("--json", action="store_true", help="print one JSON object per file")
     p.add_argument("--config", type=Path, help="YAML config (PerceptionConfig fields)")
@@ -32,8 +35,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _options(args: argparse.Namespace):
     asr = load_config(args.config).asr
-    overrides = {"model": args.model, "device": args.device, "beam_size": args.beam_size,
-                 "language": args.language}
+    overrides = {
+        "model": args.model,
+        "device": args.device,
+        "beam_size": args.beam_size,
+        "language": args.language,
+    }
     return dataclasses.replace(asr, **{k: v for k, v in overrides.items() if v is not None})
 
 
@@ -41,10 +48,14 @@ def _record(path: Path, result: Transcription, load_ms: float, model_load_ms: fl
     record = to_dict(result)
     record.pop("options")
     record["path"] = str(path)
-    record["timings_ms"] = {"model_load": round(model_load_ms, 1), "audio_load": round(load_ms, 1),
-                            "transcribe": round(result.transcribe_ms, 1)}
-    record["realtime_factor"] = round(result.transcribe_ms / 1e3 / max(result.audio_duration_s,
-                                                                      1e-9), 3)
+    record["timings_ms"] = {
+        "model_load": round(model_load_ms, 1),
+        "audio_load": round(load_ms, 1),
+        "transcribe": round(result.transcribe_ms, 1),
+    }
+    record["realtime_factor"] = round(
+        result.transcribe_ms / 1e3 / max(result.audio_duration_s, 1e-9), 3
+    )
     return record
 
 
@@ -53,8 +64,10 @@ def _print_text(record: dict) -> None:
     for s in record["segments"]:
         print(f"  [{s['start_s']:6.2f} → {s['end_s']:6.2f} s] {s['text']}")
     t = record["timings_ms"]
-    print(f"  audio {record['audio_duration_s']:.2f} s, transcribed in {t['transcribe']:.0f} ms "
-          f"(RTF {record['realtime_factor']}) on {record['device']}")
+    print(
+        f"  audio {record['audio_duration_s']:.2f} s, transcribed in {t['transcribe']:.0f} ms "
+        f"(RTF {record['realtime_factor']}) on {record['device']}"
+    )
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -19,8 +19,15 @@ from perception.errors import ConfigError
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
-Task = Literal["asr", "llm", "text-detection", "text-recognition", "text-direction",
-               "sentence-embedding", "vad"]
+Task = Literal[
+    "asr",
+    "llm",
+    "text-detection",
+    "text-recognition",
+    "text-direction",
+    "sentence-embedding",
+    "vad",
+]
 
 
 @dataclass(frozen=True)
@@ -45,9 +52,13 @@ class SourceFile:
     sha256: str
 
     def __post_init__(self) -> None:
-        check(bool(_SHA256.match(self.sha256)), f"sha256 must be 64 hex digits, got {self.sha256!r}")
-        check(not Path(self.dest).is_absolute() and ".." not in Path(self.dest).parts,
-              f"dest must be a relative path inside the model folder, got {self.dest!r}")
+        check(
+            bool(_SHA256.match(self.sha256)), f"sha256 must be 64 hex digits, got {self.sha256!r}"
+        )
+        check(
+            not Path(self.dest).is_absolute() and ".." not in Path(self.dest).parts,
+            f"dest must be a relative path inside the model folder, got {self.dest!r}",
+        )
 
 
 @dataclass(frozen=True)
@@ -63,8 +74,10 @@ class Source:
     def __post_init__(self) -> None:
         check(len(self.files) > 0, "source.files must list at least one file")
         if self.kind == "pypi":
-            check(bool(self.package and self.version),
-                  "a pypi source needs both package and version (pinned)")
+            check(
+                bool(self.package and self.version),
+                "a pypi source needs both package and version (pinned)",
+            )
         else:
             check(bool(self.path), "a local source needs path")
 
@@ -85,8 +98,10 @@ class ModelCard:
     outputs: tuple[TensorSpec, ...] = ()
 
     def __post_init__(self) -> None:
-        check(bool(_NAME.match(self.name)),
-              f"name must be letters, digits, '.', '_' or '-', got {self.name!r}")
+        check(
+            bool(_NAME.match(self.name)),
+            f"name must be letters, digits, '.', '_' or '-', got {self.name!r}",
+        )
 
 
 def repo_cards_dir() -> Path:
@@ -101,7 +116,9 @@ def read_card(path: Path) -> ModelCard:
     """Read and check one card file; the card's name must match the file's stem."""
     card = load_yaml(ModelCard, path)
     if card.name != path.stem:
-        raise ConfigError(f"{path}: card name {card.name!r} differs from the file name {path.stem!r}")
+        raise ConfigError(
+            f"{path}: card name {card.name!r} differs from the file name {path.stem!r}"
+        )
     return card
 
 

@@ -85,7 +85,9 @@ def read_ct2_model(path: Path) -> Ct2Model:
     with open(path, "rb") as f:
         (binary_version,) = _read(f, "<I")
         if binary_version > 6:
-            raise ValueError(f"{path}: CTranslate2 binary version {binary_version} is newer than 6")
+            raise ValueError(
+                f"{path}: CTranslate2 binary version {binary_version} is newer than 6"
+            )
         spec_name, spec_revision = "", 1
         if binary_version >= 2:
             spec_name = _read_str(f)

@@ -4,6 +4,7 @@ Layout under the store home (``PERCEPTION_HOME``, default ``~/.cache/perception`
 
     models/<name>/<dest files>       files taken from the source, plus converted files
     models/<name>/manifest.json      sha256 of every file, the card's source pin, the converter
+    wheels/<package>-<version>/      pinned wheels fetched from the package index
     cards/<name>.yaml                cards the user registered for local files
 
 A PyPI source is read from the installed distribution when its version matches, else its wheel is
@@ -139,7 +140,7 @@ class ModelStore:
         final.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
         try:
-            files = _take_pypi_files(card.source, staging)
+            files = _take_pypi_files(card.source, staging, self.home / "wheels")
             if card.convert:
                 converters = _converters()
                 if card.convert not in converters:
@@ -209,7 +210,8 @@ class ModelStore:
             got = sha256_file(path)
             if got != digest:
                 raise ChecksumError(
-                    f"model {card.name!r}: {path} has sha256 {got[:12]}…, expected {digest[:12]}…; "
+                    f"model {card.name!r}: {path} has sha256 {got[:12]}…, "
+                    f"expected {digest[:12]}…; "
                     f"{hint} --force"
                 )
         return entry
@@ -222,22 +224,26 @@ class ModelStore:
         path = Path(path).resolve()
         if not path.exists():
             raise ModelNotFoundError(f"{path} does not exist; give the path of the model file")
-        card = card_from_dict({
-            "name": name,
-            "task": task,
-            "description": f"user-supplied {fmt} model at {path}",
-            "format": fmt,
-            "entry": "",
-            "licence": licence,
-            "source": {
-                "kind": "local",
-                "path": str(path),
-                "files": [{"path": "", "dest": path.name, "sha256": sha256_path(path)}],
-            },
-        })
+        card = card_from_dict(
+            {
+                "name": name,
+                "task": task,
+                "description": f"user-supplied {fmt} model at {path}",
+                "format": fmt,
+                "entry": "",
+                "licence": licence,
+                "source": {
+                    "kind": "local",
+                    "path": str(path),
+                    "files": [{"path": "", "dest": path.name, "sha256": sha256_path(path)}],
+                },
+            }
+        )
         self.user_cards_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.user_cards_dir / f"{name}.yaml",
-                      yaml.safe_dump(to_dict(card), sort_keys=False, allow_unicode=True))
+        _atomic_write(
+            self.user_cards_dir / f"{name}.yaml",
+            yaml.safe_dump(to_dict(card), sort_keys=False, allow_unicode=True),
+        )
         return card
 
 
@@ -253,20 +259,20 @@ def _check_local(card: ModelCard) -> None:
         got = sha256_path(path)
         if got != f.sha256:
             raise ChecksumError(
-                f"model {card.name!r}: {path} changed since it was registered (sha256 {got[:12]}…, "
+                f"model {card.name!r}: {path} changed since it was registered "
+                f"(sha256 {got[:12]}…, "
                 f"recorded {f.sha256[:12]}…); register it again with `perception models add`"
             )
 
 
-def _take_pypi_files(source: Source, staging: Path) -> dict[str, str]:
+def _take_pypi_files(source: Source, staging: Path, wheel_cache: Path) -> dict[str, str]:
     """Copy the source's files into ``staging``, checking each sha256; returns dest → sha256."""
     installed = _installed_root(source)
-    with tempfile.TemporaryDirectory() as tmp:
-        wheel = None if installed else _download_wheel(source, Path(tmp))
-        total = sum(_size(installed, wheel, f) for f in source.files)
-        with tqdm(total=total, unit="B", unit_scale=True, desc=f"{source.package} files") as bar:
-            for f in source.files:
-                _copy_checked(installed, wheel, f, staging / f.dest, bar)
+    wheel = None if installed else _wheel(source, wheel_cache)
+    total = sum(_size(installed, wheel, f) for f in source.files)
+    with tqdm(total=total, unit="B", unit_scale=True, desc=f"{source.package} files") as bar:
+        for f in source.files:
+            _copy_checked(installed, wheel, f, staging / f.dest, bar)
     return {f.dest: f.sha256 for f in source.files}
 
 
@@ -281,19 +287,41 @@ def _installed_root(source: Source) -> Path | None:
     return root if all((root / f.path).is_file() for f in source.files) else None
 
 
+def _wheel(source: Source, cache: Path) -> Path:
+    """The pinned wheel, from the store's wheel cache or fetched into it (files are checked later
+    against the card's sha256, so a corrupt cached wheel fails loudly rather than silently)."""
+    folder = cache / f"{source.package}-{source.version}"
+    wheels = sorted(folder.glob("*.whl"))
+    return wheels[0] if wheels else _download_wheel(source, folder)
+
+
 def _download_wheel(source: Source, folder: Path) -> Path:
     spec = f"{source.package}=={source.version}"
+    staging = Path(tempfile.mkdtemp(prefix=".download-", dir=_mkdir(folder.parent)))
     print(f"fetching {spec} from the package index (no dependencies)", file=sys.stderr)
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--progress-bar", "on", "-d", str(folder), spec]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--progress-bar",
+        "on",
+        "-d",
+        str(staging),
+        spec,
+    ]
     result = subprocess.run(cmd, stdout=sys.stderr, stderr=subprocess.PIPE, text=True)
-    wheels = sorted(folder.glob("*.whl"))
-    if result.returncode != 0 or not wheels:
-        raise PerceptionError(
-            f"could not fetch {spec} with pip ({result.stderr.strip()[-400:]}); check that the "
-            f"package index is reachable, or `pip install {spec} --no-deps` by hand and fetch again"
-        )
-    return wheels[0]
+    wheels = sorted(staging.glob("*.whl"))
+    if result.returncode == 0 and wheels:
+        _replace_dir(staging, folder)
+        return folder / wheels[0].name
+    shutil.rmtree(staging, ignore_errors=True)
+    raise PerceptionError(
+        f"could not fetch {spec} with pip ({result.stderr.strip()[-400:]}); check that the "
+        f"package index is reachable, or `pip install {spec} --no-deps` by hand and fetch again"
+    )
 
 
 def _size(installed: Path | None, wheel: Path | None, f: SourceFile) -> int:
@@ -334,6 +362,11 @@ def _replace_dir(staging: Path, final: Path) -> None:
     os.replace(staging, final)
     if old:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -32,11 +32,15 @@ def _layer_count(variables: dict[str, np.ndarray], stack: str) -> int:
 def _split_fused(prefix: str, weight: np.ndarray, bias: np.ndarray, names: list[str]) -> dict:
     """Split a fused (n·D, D) projection into ``names``; the key projection drops its bias."""
     out = {}
-    for name, w, b in zip(names, np.split(weight, len(names)), np.split(bias, len(names))):
+    for name, w, b in zip(
+        names, np.split(weight, len(names)), np.split(bias, len(names)), strict=True
+    ):
         out[f"{prefix}.{name}.weight"] = w
         if name == "key":
             if np.abs(b).max() > 0:
-                raise ValueError(f"{prefix}.key has a non-zero bias; openai-whisper has none there")
+                raise ValueError(
+                    f"{prefix}.key has a non-zero bias; openai-whisper has none there"
+                )
         else:
             out[f"{prefix}.{name}.bias"] = b
     return out
@@ -48,8 +52,14 @@ def _block(v: dict[str, np.ndarray], src: str, dst: str, cross: bool) -> dict[st
     for k, t in _NORM.items():
         out[f"{dst}.attn_ln.{t}"] = v[f"{sa}/layer_norm/{k}"]
         out[f"{dst}.mlp_ln.{t}"] = v[f"{src}/ffn/layer_norm/{k}"]
-    out.update(_split_fused(f"{dst}.attn", v[f"{sa}/linear_0/weight"], v[f"{sa}/linear_0/bias"],
-                            ["query", "key", "value"]))
+    out.update(
+        _split_fused(
+            f"{dst}.attn",
+            v[f"{sa}/linear_0/weight"],
+            v[f"{sa}/linear_0/bias"],
+            ["query", "key", "value"],
+        )
+    )
     for k, t in _LINEAR.items():
         out[f"{dst}.attn.out.{t}"] = v[f"{sa}/linear_1/{k}"]
         out[f"{dst}.mlp.0.{t}"] = v[f"{src}/ffn/linear_0/{k}"]
@@ -61,13 +71,19 @@ def _block(v: dict[str, np.ndarray], src: str, dst: str, cross: bool) -> dict[st
         for k, t in _LINEAR.items():
             out[f"{dst}.cross_attn.query.{t}"] = v[f"{ca}/linear_0/{k}"]
             out[f"{dst}.cross_attn.out.{t}"] = v[f"{ca}/linear_2/{k}"]
-        out.update(_split_fused(f"{dst}.cross_attn", v[f"{ca}/linear_1/weight"],
-                                v[f"{ca}/linear_1/bias"], ["key", "value"]))
+        out.update(
+            _split_fused(
+                f"{dst}.cross_attn",
+                v[f"{ca}/linear_1/weight"],
+                v[f"{ca}/linear_1/bias"],
+                ["key", "value"],
+            )
+        )
     return out
 
 
 def ct2_to_whisper_state(variables: dict[str, np.ndarray]) -> tuple[dict, dict[str, np.ndarray]]:
-    """Map CTranslate2 Whisper variables to openai-whisper ``(dims, state_dict)`` as numpy arrays."""
+    """Map CTranslate2 Whisper variables to openai-whisper ``(dims, state_dict)`` (numpy)."""
     v = variables
     n_enc, n_dec = _layer_count(v, "encoder"), _layer_count(v, "decoder")
     dims = {

@@ -36,8 +36,10 @@ class WhisperOptions:
 
     def __post_init__(self) -> None:
         check(self.beam_size >= 1, f"beam_size must be >= 1, got {self.beam_size}")
-        check(0.0 <= self.temperature <= 1.0,
-              f"temperature must be in [0, 1], got {self.temperature}")
+        check(
+            0.0 <= self.temperature <= 1.0,
+            f"temperature must be in [0, 1], got {self.temperature}",
+        )
 
 
 @dataclass(frozen=True)
@@ -127,8 +129,13 @@ class WhisperTranscriber:
         )
         elapsed_ms = (time.perf_counter() - start) * 1e3
         segments = tuple(
-            Segment(float(s["start"]), float(s["end"]), s["text"].strip(),
-                    float(s["avg_logprob"]), float(s["no_speech_prob"]))
+            Segment(
+                float(s["start"]),
+                float(s["end"]),
+                s["text"].strip(),
+                float(s["avg_logprob"]),
+                float(s["no_speech_prob"]),
+            )
             for s in result["segments"]
         )
         return Transcription(

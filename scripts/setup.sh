@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Set up this checkout on a fresh Debian/Ubuntu machine: system packages, a virtual environment
+# in .venv with the project and its CPU extras, and every model card fetched into the store.
+# Safe to run again: each step is skipped or quick when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(espeak-ng sox libsox-fmt-all ffmpeg fonts-noto-core fonts-noto-cjk cmake g++)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  echo "setup: installing system packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+echo "setup: installing the project with extras llm, ros, dev (torch is about 4.7 GB the first time)"
+.venv/bin/python -m pip install -q -e '.[llm,ros,dev]'
+echo "setup: fetching models into ${PERCEPTION_HOME:-$HOME/.cache/perception}"
+.venv/bin/perception models fetch
