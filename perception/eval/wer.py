@@ -1,0 +1,62 @@
+"""Word error rate: text normalisation and word-level edit distance.
+
+Corpus WER is total edits over total reference words (not a mean of per-utterance rates).
+Normalisation is deliberately light and language-neutral: Unicode case folding, punctuation
+removed, whitespace collapsed. Scripts without spaces between words are scored per character
+by passing ``unit="char"``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+
+def normalize(text: str) -> str:
+    """Case-fold, drop punctuation and symbols (Unicode categories P*, S*), collapse spaces."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    kept = [" " if unicodedata.category(c)[0] in "PSZ" else c for c in text]
+    return re.sub(r"\s+", " ", "".join(kept)).strip()
+
+
+def edit_distance(ref: list[str], hyp: list[str]) -> int:
+    """Levenshtein distance between two token lists (substitution = insertion = deletion = 1)."""
+    previous = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        current = [i]
+        for j, h in enumerate(hyp, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
+        previous = current
+    return previous[-1]
+
+
+@dataclass(frozen=True)
+class ErrorCount:
+    """Edits and reference length for one or more utterances; ``rate`` is edits / words."""
+
+    edits: int
+    words: int
+
+    @property
+    def rate(self) -> float:
+        return self.edits / self.words if self.words else float(self.edits > 0)
+
+
+def count_errors(ref: str, hyp: str, unit: Literal["word", "char"] = "word") -> ErrorCount:
+    """Edits between normalised reference and hypothesis, in words or characters."""
+    r, h = normalize(ref), normalize(hyp)
+    rt, ht = (
+        (r.split(), h.split())
+        if unit == "word"
+        else (list(r.replace(" ", "")), list(h.replace(" ", "")))
+    )
+    return ErrorCount(edit_distance(rt, ht), len(rt))
+
+
+def corpus_wer(pairs: Iterable[tuple[str, str]], unit: Literal["word", "char"] = "word") -> float:
+    """Total edits over total reference units for (reference, hypothesis) pairs."""
+    counts = [count_errors(r, h, unit) for r, h in pairs]
+    return ErrorCount(sum(c.edits for c in counts), sum(c.words for c in counts)).rate

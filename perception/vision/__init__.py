@@ -1,0 +1,1 @@
+"""Scene text: detection, per-region language identification (MENTOR), rendering of data."""
