@@ -1,7 +1,7 @@
 import pytest
 
 from perception.eval.groups import by_group, format_report
-from perception.eval.wer import count_errors, corpus_wer, edit_distance, normalize
+from perception.eval.wer import corpus_wer, count_errors, edit_distance, normalize
 
 
 def test_normalize_is_language_neutral():
