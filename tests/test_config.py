@@ -61,19 +61,20 @@ def test_bad_fields_name_field_value_and_allowed(data, fragment):
 
 def test_yaml_errors_name_the_file(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text("asr:\n  beam_size: -1\n")
+    bad.write_text("speech:\n  asr:\n    beam_size: -1\n")
     with pytest.raises(ConfigError, match=r"bad.yaml: .*beam_size must be >= 1"):
         load_yaml(PerceptionConfig, bad)
     with pytest.raises(ConfigError, match="does not exist"):
         load_yaml(PerceptionConfig, tmp_path / "nope.yaml")
-    (tmp_path / "broken.yaml").write_text("asr: [\n")
+    (tmp_path / "broken.yaml").write_text("speech: [\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_yaml(PerceptionConfig, tmp_path / "broken.yaml")
 
 
 def test_top_level_config_defaults_and_overrides(tmp_path):
-    assert load_config(None).asr.model == "whisper-tiny.en"
+    assert load_config(None).speech.asr.model == "whisper-tiny.en"
     path = tmp_path / "c.yaml"
-    path.write_text("asr:\n  beam_size: 2\n  device: cpu\n")
-    cfg = load_config(path)
-    assert (cfg.asr.beam_size, cfg.asr.device, cfg.asr.model) == (2, "cpu", "whisper-tiny.en")
+    path.write_text("speech:\n  fusion: uadf\n  asr:\n    beam_size: 2\n    device: cpu\n")
+    cfg = load_config(path).speech
+    assert (cfg.asr.beam_size, cfg.asr.device, cfg.fusion) == (2, "cpu", "uadf")
+    assert cfg.asr.model == "whisper-tiny.en"

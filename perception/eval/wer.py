@@ -1,8 +1,10 @@
 """Word error rate: text normalisation and word-level edit distance.
 
 Corpus WER is total edits over total reference words (not a mean of per-utterance rates).
-Normalisation is deliberately light and language-neutral: Unicode case folding, punctuation
-removed, whitespace collapsed. Scripts without spaces between words are scored per character
+The default normalisation is light and language-neutral: Unicode case folding, punctuation
+removed, whitespace collapsed. For English, :func:`normalizer_for` returns openai-whisper's
+English normaliser (spelled-out numbers, contractions, British/American spellings), the usual
+choice for reporting Whisper WER. Scripts without spaces between words are scored per character
 by passing ``unit="char"``.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,6 +22,16 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     kept = [" " if unicodedata.category(c)[0] in "PSZ" else c for c in text]
     return re.sub(r"\s+", " ", "".join(kept)).strip()
+
+
+def normalizer_for(language: str) -> Callable[[str], str]:
+    """openai-whisper's English normaliser for ``"en"``, else :func:`normalize`."""
+    if language == "en":
+        from whisper.normalizers import EnglishTextNormalizer
+
+        english = EnglishTextNormalizer()
+        return lambda text: normalize(english(text))
+    return normalize
 
 
 def edit_distance(ref: list[str], hyp: list[str]) -> int:
@@ -45,9 +57,14 @@ class ErrorCount:
         return self.edits / self.words if self.words else float(self.edits > 0)
 
 
-def count_errors(ref: str, hyp: str, unit: Literal["word", "char"] = "word") -> ErrorCount:
+def count_errors(
+    ref: str,
+    hyp: str,
+    unit: Literal["word", "char"] = "word",
+    normalizer: Callable[[str], str] = normalize,
+) -> ErrorCount:
     """Edits between normalised reference and hypothesis, in words or characters."""
-    r, h = normalize(ref), normalize(hyp)
+    r, h = normalizer(ref), normalizer(hyp)
     rt, ht = (
         (r.split(), h.split())
         if unit == "word"
@@ -56,7 +73,11 @@ def count_errors(ref: str, hyp: str, unit: Literal["word", "char"] = "word") -> 
     return ErrorCount(edit_distance(rt, ht), len(rt))
 
 
-def corpus_wer(pairs: Iterable[tuple[str, str]], unit: Literal["word", "char"] = "word") -> float:
+def corpus_wer(
+    pairs: Iterable[tuple[str, str]],
+    unit: Literal["word", "char"] = "word",
+    normalizer: Callable[[str], str] = normalize,
+) -> float:
     """Total edits over total reference units for (reference, hypothesis) pairs."""
-    counts = [count_errors(r, h, unit) for r, h in pairs]
+    counts = [count_errors(r, h, unit, normalizer) for r, h in pairs]
     return ErrorCount(sum(c.edits for c in counts), sum(c.words for c in counts)).rate

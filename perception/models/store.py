@@ -91,9 +91,10 @@ Converter = Callable[[Path, ModelCard], list[str]]
 
 
 def _converters() -> dict[str, Converter]:
+    from perception.llm.causal_lm import convert_gguf_folder
     from perception.models.whisper_convert import convert_ct2_folder
 
-    return {"ct2-whisper": convert_ct2_folder}
+    return {"ct2-whisper": convert_ct2_folder, "gguf-hf": convert_gguf_folder}
 
 
 class ModelStore:

@@ -107,27 +107,41 @@ class AcousticModel:
         timestamps = range(t.timestamp_begin, self.model.dims.n_vocab)
         return sorted(set(t.non_speech_tokens) | set(specials) | set(timestamps))
 
+    def text_tokens(self, text: str) -> list[int]:
+        """Whisper's tokens for a transcript (which starts with a space, as Whisper writes it)."""
+        text = text.strip()
+        return self.tokenizer.encode(" " + text) if text else []
+
     @torch.no_grad()
-    def next_logprobs(self, features: Features, prefixes: list[list[int]]) -> torch.Tensor:
+    def next_logprobs(
+        self, features: Features, prefixes: list[list[int]], temperature: float = 1.0
+    ) -> torch.Tensor:
         """Log-probabilities of the next token after each text-token prefix.
 
         Args:
             prefixes: token lists without the prompt, all of the same length.
+            temperature: divides the logits (a calibrated temperature from UADF).
         Returns:
             (len(prefixes), n_vocab) log-probabilities with special tokens suppressed.
         """
         tokens = torch.tensor([list(self.prompt) + p for p in prefixes], device=self.device)
         states = features.states.expand(len(prefixes), -1, -1)
-        logits = self.model.decoder(tokens, states)[:, -1].float()
+        logits = self.model.decoder(tokens, states)[:, -1].float() / temperature
         logits[:, self.suppressed()] = -math.inf
         return F.log_softmax(logits, dim=-1)
 
     @torch.no_grad()
+    def teacher_forced_logits(self, features: Features, tokens: list[int]) -> torch.Tensor:
+        """(len(tokens) + 1, n_vocab) raw logits predicting each token, then the end token."""
+        ids = torch.tensor([list(self.prompt) + tokens], device=self.device)
+        return self.model.decoder(ids, features.states)[0, len(self.prompt) - 1 :].float()
+
+    @torch.no_grad()
     def sequence_logprobs(
-        self, features: Features, sequences: list[list[int]]
+        self, features: Features, sequences: list[list[int]], temperature: float = 1.0
     ) -> list[list[float]]:
-        """Teacher-forced log-probability of every token of each sequence (raw logits, no
-        suppression: used for calibration and fusion scoring)."""
+        """Teacher-forced log-probability of every token of each sequence, from
+        softmax(logits / temperature) without suppression (for calibration and fusion)."""
         if not sequences:
             return []
         width = max(len(s) for s in sequences)
@@ -135,7 +149,8 @@ class AcousticModel:
         rows = [list(self.prompt) + s + [pad] * (width - len(s)) for s in sequences]
         tokens = torch.tensor(rows, device=self.device)  # (B, P + width)
         states = features.states.expand(len(rows), -1, -1)
-        logp = F.log_softmax(self.model.decoder(tokens, states).float(), dim=-1)
+        logits = self.model.decoder(tokens, states).float() / temperature
+        logp = F.log_softmax(logits, dim=-1)
         p = len(self.prompt)
         return [
             [logp[i, p - 1 + j, tok].item() for j, tok in enumerate(seq)]

@@ -23,7 +23,7 @@ def test_every_subcommand_has_help(capsys):
 
 def test_bad_config_is_a_one_line_error(tmp_path, capsys):
     cfg = tmp_path / "c.yaml"
-    cfg.write_text("asr:\n  beam_size: 0\n")
+    cfg.write_text("speech:\n  asr:\n    beam_size: 0\n")
     assert main(["transcribe", str(SAMPLE_WAV), "--config", str(cfg)]) == 2
     assert "beam_size must be >= 1, got 0" in capsys.readouterr().err
 

@@ -1,0 +1,139 @@
+"""Generative error correction (GER): an instruct LLM reads the N-best list and writes one
+transcript.
+
+Owns the prompt (system text, hand-written few-shot examples, the candidate list) and the
+LLM's stepping with a key/value cache, which UADF's fused decoding reuses. Nothing here is
+English-specific except the default prompt text, which is configurable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from perception.config import check
+from perception.llm.causal_lm import CausalLM
+
+SYSTEM_PROMPT = (
+    "You correct speech recognition output. You get several candidate transcriptions of one "
+    "utterance. Write the one sentence the speaker most likely said, fixing words that do not "
+    "fit. Write only that sentence."
+)
+# Hand-written examples (not drawn from any data split): they show the answer format.
+FEW_SHOT: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("bring me the read cap", "bring me the red cup", "bring me the red cap"),
+        "Bring me the red cup.",
+    ),
+    (
+        ("please wait by the lift", "lease wait by the lift", "please weight by the lift"),
+        "Please wait by the lift.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class LlmOptions:
+    """The correcting LLM and its decoding; ``top_k`` is the candidate count per fused step."""
+
+    model: str = "smollm2-135m-instruct"
+    max_new_tokens: int = 48
+    top_k: int = 10
+    system_prompt: str = SYSTEM_PROMPT
+    few_shot: bool = True
+
+    def __post_init__(self) -> None:
+        check(self.max_new_tokens >= 1, f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        check(self.top_k >= 1, f"top_k must be >= 1, got {self.top_k}")
+
+
+def _candidates(nbest: tuple[str, ...] | list[str]) -> str:
+    return "Candidates:\n" + "\n".join(f"- {h}" for h in nbest)
+
+
+def build_messages(nbest: list[str], options: LlmOptions) -> list[dict[str, str]]:
+    """Chat messages: system text, optional few-shot turns, then this utterance's candidates."""
+    messages = [{"role": "system", "content": options.system_prompt}]
+    if options.few_shot:
+        for hyps, answer in FEW_SHOT:
+            messages += [
+                {"role": "user", "content": _candidates(hyps)},
+                {"role": "assistant", "content": answer},
+            ]
+    messages.append({"role": "user", "content": _candidates(nbest)})
+    return messages
+
+
+def stop_ids(lm: CausalLM) -> set[int]:
+    """Token ids that end the assistant's turn (end-of-sequence and the chat end marker)."""
+    tok = lm.tokenizer
+    ids = {tok.eos_token_id} if tok.eos_token_id is not None else set()
+    generation_eos = getattr(lm.model.generation_config, "eos_token_id", None)
+    ids |= set(
+        generation_eos
+        if isinstance(generation_eos, list)
+        else [generation_eos]
+        if generation_eos is not None
+        else []
+    )
+    for marker in ("<|im_end|>", "<|eot_id|>", "<end_of_turn>"):
+        token_id = tok.convert_tokens_to_ids(marker) if marker in tok.get_vocab() else None
+        if token_id is not None:
+            ids.add(token_id)
+    return ids
+
+
+def prompt_ids(lm: CausalLM, nbest: list[str], options: LlmOptions) -> torch.Tensor:
+    """(1, P) token ids of the chat prompt, ending where the assistant's answer begins."""
+    encoded = lm.tokenizer.apply_chat_template(
+        build_messages(nbest, options),
+        add_generation_prompt=True,
+        return_tensors="pt",
+        return_dict=True,
+    )
+    return encoded["input_ids"].to(lm.model.device)
+
+
+class LlmStepper:
+    """Feeds tokens to the LLM one step at a time, keeping its key/value cache."""
+
+    def __init__(self, lm: CausalLM, prompt: torch.Tensor) -> None:
+        self.lm = lm
+        self._next_input = prompt
+        self._past = None
+
+    @torch.no_grad()
+    def logits(self) -> torch.Tensor:
+        """(V,) raw logits for the next token."""
+        out = self.lm.model(input_ids=self._next_input, cache=self._past, use_cache=True)
+        self._past = out.past_key_values
+        return out.logits[0, -1].float()
+
+    def push(self, token: int) -> None:
+        self._next_input = torch.tensor([[token]], device=self.lm.model.device)
+
+
+class Corrector:
+    """GER: greedy decoding of the LLM's answer to the N-best prompt."""
+
+    def __init__(self, lm: CausalLM, options: LlmOptions) -> None:
+        self.lm, self.options = lm, options
+        self.stops = stop_ids(lm)
+
+    def correct(self, nbest: list[str]) -> str:
+        stepper = LlmStepper(self.lm, prompt_ids(self.lm, nbest, self.options))
+        tokens: list[int] = []
+        for _ in range(self.options.max_new_tokens):
+            token = int(stepper.logits().argmax())
+            if token in self.stops:
+                break
+            tokens.append(token)
+            stepper.push(token)
+        return first_line(self.lm.tokenizer.decode(tokens, skip_special_tokens=True))
+
+
+def first_line(text: str) -> str:
+    """The answer's first non-empty line (small LLMs sometimes go on after the sentence)."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0].lstrip("-• ").strip() if lines else ""
