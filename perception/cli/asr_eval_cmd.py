@@ -1,4 +1,4 @@
-"""``perception asr-eval``: the WER table AM-only / GER / static fusion / UADF on our noisy data."""
+"""``perception asr-eval``: WER of AM-only, GER, static fusion and UADF on our noisy data."""
 
 from __future__ import annotations
 

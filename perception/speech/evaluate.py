@@ -259,7 +259,7 @@ def format_eval(report: dict) -> str:
         + ", ".join(f"{w}: {v * 100:.2f}%" for w, v in s["wer_by_weight"].items())
     )
     lines += ["", f"test split ({report['splits']['test']} utterances):", report["summary"], ""]
-    for method, groups in report["test"].items():
+    for groups in report["test"].values():
         for name in ("voice", "noise", "kind"):
             lines.append(format_report(GroupReport(**groups[name])))
     lines.append(

@@ -1,4 +1,4 @@
-"""Fused decoding in both forms, on tiny random LLMs (no LLM weights needed for the direct form)."""
+"""Fused decoding in both forms, on tiny random LLMs (the direct form needs no LLM weights)."""
 
 import numpy as np
 import pytest
