@@ -22,6 +22,7 @@ from perception.audio import SAMPLE_RATE
 
 HOP = 160  # mel frames are 10 ms (whisper.audio.HOP_LENGTH)
 TRIM_PAD_S = 1.0  # silence kept after the utterance when the encoder input is trimmed
+FULL_WINDOW_S = 30.0  # what Whisper was trained on
 
 
 @dataclass(frozen=True)
@@ -51,12 +52,13 @@ class Features:
 class AcousticModel:
     """Wraps a loaded openai-whisper model for one language."""
 
-    def __init__(self, model, language: str | None = None, trim: bool = True) -> None:
+    def __init__(self, model, language: str | None = None, window_s: float = 10.0) -> None:
         import whisper.tokenizer as wt
 
         self.model = model.eval()
-        self.trim = trim
+        self.window_s = window_s  # encoder input: at least this much (padded), at most 30 s
         self.device = next(model.parameters()).device
+        self.dtype = next(model.parameters()).dtype  # float16 on a GPU when asked for
         self.language = language or ("en" if not model.is_multilingual else None)
         self._get_tokenizer = lambda lang: wt.get_tokenizer(
             model.is_multilingual,
@@ -74,13 +76,17 @@ class AcousticModel:
 
         mel = whisper.log_mel_spectrogram(
             torch.from_numpy(whisper.pad_or_trim(audio)), self.model.dims.n_mels
-        ).to(self.device)  # (80, 3000)
+        ).to(self.device, self.dtype)  # (80, 3000)
         language = self.language or self._detect_language(mel)
         if self.tokenizer.language != language:
             self.tokenizer = self._get_tokenizer(language)
-        if not self.trim:
+        if self.window_s >= FULL_WINDOW_S:
             return Features(self.model.encoder(mel[None]), mel.shape[-1] // 2, language)
-        frames = min(mel.shape[-1], 2 * math.ceil((len(audio) / HOP + TRIM_PAD_S * 100) / 2))
+        # Trimmed input: the utterance plus 1 s, but never under window_s. Measured on our dev
+        # split, cutting right after the utterance makes Whisper repeat itself (WER 58% → 79%
+        # on 20 noisy items) while a 10 s minimum kept the 30 s window's WER at 2.3× the speed.
+        wanted = max(len(audio) / HOP + TRIM_PAD_S * 100, self.window_s * 100)
+        frames = min(mel.shape[-1], 2 * math.ceil(wanted / 2))
         return Features(self._encode_trimmed(mel[None, :, :frames]), frames // 2, language)
 
     def _encode_trimmed(self, mel: torch.Tensor) -> torch.Tensor:

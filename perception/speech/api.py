@@ -16,7 +16,7 @@ from perception.config import check
 from perception.models.store import ModelStore
 from perception.speech.acoustic import AcousticModel, Features, ScoredTokens
 from perception.speech.fusion import uadf_weight
-from perception.speech.ger import Corrector, LlmOptions
+from perception.speech.ger import Corrector, LlmOptions, PromptCache
 from perception.speech.types import Fusion, Hypothesis, Transcript, Utterance
 from perception.speech.uadf import FusedDecoder, Temperatures, static_weight
 from perception.speech.vad import StreamSegmenter, VadOptions
@@ -37,7 +37,7 @@ class SpeechOptions:
     vad: VadOptions = field(default_factory=VadOptions)
     llm: LlmOptions = field(default_factory=LlmOptions)
     fusion: Fusion = "none"
-    trim_encoder: bool = True
+    encoder_window_s: float = 10.0
     max_tokens: int = 96
     asr_temperature: float = 1.0
     llm_temperature: float = 1.0
@@ -49,6 +49,11 @@ class SpeechOptions:
             value = getattr(self, name)
             check(0.1 <= value <= 10.0, f"{name} must be in [0.1, 10], got {value}")
         check(self.static_weight >= 0.0, f"static_weight must be >= 0, got {self.static_weight}")
+        check(
+            1.0 <= self.encoder_window_s <= 30.0,
+            f"encoder_window_s must be in [1, 30] (30 = Whisper's full window), "
+            f"got {self.encoder_window_s}",
+        )
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,9 @@ class SpeechRecognizer:
         store = store or ModelStore()
         device = resolve_device(options.asr.device)
         whisper_model = load_whisper(model_path(options.asr.model, store), device)
-        self.acoustic = AcousticModel(whisper_model, options.asr.language, options.trim_encoder)
+        self.acoustic = AcousticModel(
+            whisper_model, options.asr.language, options.encoder_window_s
+        )
         self.model_ids: tuple[str, ...] = (options.asr.model,)
         self.corrector: Corrector | None = None
         self.fused: FusedDecoder | None = None
@@ -88,9 +95,10 @@ class SpeechRecognizer:
             return
         o = self.options
         lm = load_causal_lm(o.llm.model, store, resolve_device(o.asr.device))
-        self.corrector = Corrector(lm, o.llm)
+        prompt_cache = PromptCache(lm, o.llm)
+        self.corrector = Corrector(lm, o.llm, prompt_cache)
         temps = Temperatures(asr=o.asr_temperature, llm=o.llm_temperature)
-        self.fused = FusedDecoder(lm, self.acoustic, o.llm, temps)
+        self.fused = FusedDecoder(lm, self.acoustic, o.llm, temps, prompt_cache)
         self.model_ids = (o.asr.model, o.llm.model)
 
     def decode(self, audio: np.ndarray) -> Decoded:

@@ -8,6 +8,7 @@ English-specific except the default prompt text, which is configurable.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
@@ -86,28 +87,70 @@ def stop_ids(lm: CausalLM) -> set[int]:
 
 def prompt_ids(lm: CausalLM, nbest: list[str], options: LlmOptions) -> torch.Tensor:
     """(1, P) token ids of the chat prompt, ending where the assistant's answer begins."""
+    return _chat_ids(lm, build_messages(nbest, options), add_generation_prompt=True)
+
+
+def _chat_ids(
+    lm: CausalLM, messages: list[dict[str, str]], add_generation_prompt: bool
+) -> torch.Tensor:
     encoded = lm.tokenizer.apply_chat_template(
-        build_messages(nbest, options),
-        add_generation_prompt=True,
+        messages,
+        add_generation_prompt=add_generation_prompt,
         return_tensors="pt",
         return_dict=True,
     )
     return encoded["input_ids"].to(lm.model.device)
 
 
+class PromptCache:
+    """Reuses the LLM's key/value cache across prompts that share a beginning.
+
+    Reading a prompt (hundreds of tokens) costs far more than generating a short answer on a
+    CPU. Two beginnings repeat: the instructions and examples (the same for every utterance),
+    and a whole prompt (the same for every fusion method run on one utterance's N-best).
+    """
+
+    def __init__(self, lm: CausalLM, options: LlmOptions) -> None:
+        self.lm = lm
+        messages = build_messages([], options)[:-1]  # system text and examples only
+        self._fixed = tuple(_chat_ids(lm, messages, add_generation_prompt=False)[0].tolist())
+        self._fixed_cache = None
+        self._last: tuple[tuple[int, ...], object, torch.Tensor] | None = None
+
+    @torch.no_grad()
+    def _run(self, ids: torch.Tensor, cache) -> tuple[object, torch.Tensor]:
+        out = self.lm.model(input_ids=ids, cache=cache, use_cache=True)
+        return out.cache, out.logits[0, -1].float()
+
+    def start(self, prompt: torch.Tensor) -> tuple[object, torch.Tensor]:
+        """A private cache holding ``prompt`` (1, P), and the logits of the first answer token."""
+        key = tuple(prompt[0].tolist())
+        if self._last is None or self._last[0] != key:
+            n = len(self._fixed)
+            cache, rest = None, prompt
+            if n and len(key) > n and key[:n] == self._fixed:
+                if self._fixed_cache is None:
+                    self._fixed_cache = self._run(prompt[:, :n], None)[0]
+                cache, rest = copy.deepcopy(self._fixed_cache), prompt[:, n:]
+            self._last = (key, *self._run(rest, cache))
+        return copy.deepcopy(self._last[1]), self._last[2]
+
+
 class LlmStepper:
     """Feeds tokens to the LLM one step at a time, keeping its key/value cache."""
 
-    def __init__(self, lm: CausalLM, prompt: torch.Tensor) -> None:
-        self.lm = lm
-        self._next_input = prompt
-        self._past = None
+    def __init__(self, prompt_cache: PromptCache, prompt: torch.Tensor) -> None:
+        self.lm = prompt_cache.lm
+        self._past, self._first = prompt_cache.start(prompt)
+        self._next_input: torch.Tensor | None = None
 
     @torch.no_grad()
     def logits(self) -> torch.Tensor:
         """(V,) raw logits for the next token."""
+        if self._next_input is None:
+            return self._first
         out = self.lm.model(input_ids=self._next_input, cache=self._past, use_cache=True)
-        self._past = out.past_key_values
+        self._past = out.cache  # updated in place by transformers; kept for the next step
         return out.logits[0, -1].float()
 
     def push(self, token: int) -> None:
@@ -117,20 +160,30 @@ class LlmStepper:
 class Corrector:
     """GER: greedy decoding of the LLM's answer to the N-best prompt."""
 
-    def __init__(self, lm: CausalLM, options: LlmOptions) -> None:
+    def __init__(
+        self, lm: CausalLM, options: LlmOptions, prompt_cache: PromptCache | None = None
+    ) -> None:
         self.lm, self.options = lm, options
         self.stops = stop_ids(lm)
+        self.prompt_cache = prompt_cache or PromptCache(lm, options)
 
     def correct(self, nbest: list[str]) -> str:
-        stepper = LlmStepper(self.lm, prompt_ids(self.lm, nbest, self.options))
+        stepper = LlmStepper(self.prompt_cache, prompt_ids(self.lm, nbest, self.options))
         tokens: list[int] = []
         for _ in range(self.options.max_new_tokens):
             token = int(stepper.logits().argmax())
             if token in self.stops:
                 break
             tokens.append(token)
+            if line_ended(self.lm.tokenizer.decode(tokens, skip_special_tokens=True)):
+                break
             stepper.push(token)
         return first_line(self.lm.tokenizer.decode(tokens, skip_special_tokens=True))
+
+
+def line_ended(text: str) -> bool:
+    """True once the answer's first line is complete (only that line is used)."""
+    return "\n" in text.lstrip()
 
 
 def first_line(text: str) -> str:

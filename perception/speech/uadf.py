@@ -29,7 +29,15 @@ import torch
 from perception.llm.causal_lm import CausalLM
 from perception.speech.acoustic import AcousticModel, Features
 from perception.speech.fusion import fuse
-from perception.speech.ger import LlmOptions, LlmStepper, first_line, prompt_ids, stop_ids
+from perception.speech.ger import (
+    LlmOptions,
+    LlmStepper,
+    PromptCache,
+    first_line,
+    line_ended,
+    prompt_ids,
+    stop_ids,
+)
 
 WeightFn = Callable[[torch.Tensor], torch.Tensor | float]
 
@@ -62,13 +70,15 @@ class FusedDecoder:
         acoustic: AcousticModel,
         options: LlmOptions,
         temperatures: Temperatures,
+        prompt_cache: PromptCache | None = None,
     ) -> None:
         self.lm, self.acoustic, self.options, self.t = lm, acoustic, options, temperatures
         self.stops = stop_ids(lm)
         self.direct = shares_vocabulary(lm, acoustic)
+        self.prompt_cache = prompt_cache or PromptCache(lm, options)
 
     def decode(self, features: Features, nbest: list[str], weight: WeightFn) -> str:
-        stepper = LlmStepper(self.lm, prompt_ids(self.lm, nbest, self.options))
+        stepper = LlmStepper(self.prompt_cache, prompt_ids(self.lm, nbest, self.options))
         tokens: list[int] = []
         text = ""
         for _ in range(self.options.max_new_tokens):
@@ -79,6 +89,8 @@ class FusedDecoder:
                 break
             tokens.append(token)
             text = self.lm.tokenizer.decode(tokens, skip_special_tokens=True)
+            if line_ended(text):
+                break
             stepper.push(token)
         return first_line(text)
 
