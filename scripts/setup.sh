@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(espeak-ng sox libsox-fmt-all ffmpeg fonts-noto-core fonts-noto-cjk cmake g++)
+APT_PACKAGES=(espeak-ng sox libsox-fmt-all ffmpeg fonts-noto-core fonts-noto-cjk libraqm0 cmake g++)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -22,5 +22,8 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 echo "setup: installing the project with extras llm, ros, dev (torch is about 4.7 GB the first time)"
 .venv/bin/python -m pip install -q -e '.[llm,ros,dev]'
+echo "setup: building the ROS 2 interfaces (perception_msgs) into .venv"
+bash scripts/build_ros_msgs.sh
+.venv/bin/python -m pip install -q -e ros2_ws/src/perception_ros
 echo "setup: fetching models into ${PERCEPTION_HOME:-$HOME/.cache/perception}"
 .venv/bin/perception models fetch

@@ -44,6 +44,7 @@ class EvalOptions:
     static_grid: tuple[float, ...] = (0.25, 0.5, 1.0)
     limit: int | None = None
     dev_limit: int | None = 30
+    test_every: int = 1  # keep every n-th test item (a deterministic, stratified subsample)
     speech: SpeechOptions = field(default_factory=SpeechOptions)
 
 
@@ -210,6 +211,7 @@ def run_eval(options: EvalOptions, out_json: Path | None = None) -> dict:
     cut = (lambda xs: xs[: options.limit]) if options.limit else (lambda xs: xs)
     cal, dev, test = cut(data["calibration"]), cut(data["dev"]), cut(data["test"])
     dev = dev[: options.dev_limit] if options.dev_limit else dev
+    test = test[:: options.test_every]
     trim = measure_trim(options.speech, options.data_dir, dev)
     rec = SpeechRecognizer(dataclasses.replace(options.speech, fusion="uadf"))
     temps = calibrate(rec, options.data_dir, cal)

@@ -35,8 +35,10 @@ def test_transcribe_json_reports_each_file_and_keeps_going(tmp_path, capsys):
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert code == 1
     ok, bad = lines
-    assert "charging station" in ok["text"].lower()
-    assert set(ok["timings_ms"]) == {"model_load", "audio_load", "transcribe"}
+    assert "charging station" in ok["text"].lower() and ok["fusion"] == "none"
+    assert {"model_load", "audio_load_vad", "encode", "beam_search"} <= set(ok["timings_ms"])
+    first = ok["utterances"][0]
+    assert first["nbest"] and first["start_s"] < first["end_s"] <= ok["audio_duration_s"]
     assert bad == {"path": str(missing), "error": f"audio file {missing} does not exist"}
 
 

@@ -1,0 +1,204 @@
+"""``perception eval BAG --live``: the bag played through the live nodes, results collected.
+
+Owns the live path of the evaluation: start the text-detection and speech nodes as processes
+(the launcher, on the caller's ROS domain), play the bag onto their input topics at the
+recorded pace, collect the TextRegions / Transcript messages they publish and the nodes' last
+diagnostics, and turn them into the same :class:`~perception.bag.evaluate.Replay` the in-process
+path produces, so the report is the same. Input messages the nodes never reported are "lost in
+transport"; the nodes' own drops and failures come from their diagnostics.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+from perception.bag.evaluate import (
+    EvalOptions,
+    FrameResult,
+    Pipelines,
+    Replay,
+    TopicAccount,
+    TranscriptResult,
+)
+from perception.bag.io import BagReadStatus, read_bag
+from perception.bag.play import play
+from perception.errors import PerceptionError
+from perception.ros.convert import msg_to_regions, msg_to_transcript, stamp_ns
+from perception.ros.launch_file import LaunchPlan, NodeSpec
+from perception.ros.launcher import Launcher
+from perception.ros.params import flatten
+
+DRAIN_S = 20.0  # after the last input, how long to wait for the slowest result
+READY_TIMEOUT_S = 120.0  # model loading in the nodes
+
+
+def _plan(sections: dict, options: EvalOptions) -> LaunchPlan:
+    nodes = (
+        NodeSpec(
+            "perception_ros",
+            "text_detector",
+            "eval_text_detector",
+            params=tuple(sections.get("vision", {}).items()),
+            remaps=(("image", options.image_topic), ("regions", "/eval/regions")),
+        ),
+        NodeSpec(
+            "perception_ros",
+            "speech",
+            "eval_speech",
+            params=tuple(sections.get("speech", {}).items()),
+            remaps=(("audio", options.audio_topic), ("transcript", "/eval/transcript")),
+        ),
+    )
+    return LaunchPlan(Path("<perception eval --live>"), {}, nodes)
+
+
+def flat_sections(speech: object | None, vision: object | None) -> dict:
+    """Option dataclasses as node parameters (field paths)."""
+    return {
+        "speech": flatten(speech) if speech is not None else {},
+        "vision": flatten(vision) if vision is not None else {},
+    }
+
+
+def replay_live(
+    path: Path,
+    sections: dict,
+    pipes: Pipelines,
+    rate: float = 1.0,
+    options: EvalOptions | None = None,
+    log=print,
+) -> Replay:
+    """Play ``path`` through freshly started nodes and collect their results."""
+    import rclpy
+    from diagnostic_msgs.msg import DiagnosticArray
+    from perception_msgs.msg import TextRegions, Transcript
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+
+    from perception.ros.env import apply_safe_ros_env
+
+    apply_safe_ros_env()
+    options = options or EvalOptions()
+    result = Replay(bag=str(path))
+    result.notes.append(f"live: nodes as processes, bag played at {rate}x recorded speed")
+    launcher = Launcher(_plan(sections, options), out=log)
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = rclpy.create_node("perception_eval", context=context)
+    reliable = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+    regions, transcripts, diag = [], [], {}
+    node.create_subscription(TextRegions, "/eval/regions", regions.append, reliable)
+    node.create_subscription(Transcript, "/eval/transcript", transcripts.append, reliable)
+    node.create_subscription(
+        DiagnosticArray,
+        "/diagnostics",
+        lambda m: diag.update({s.name: {v.key: v.value for v in s.values} for s in m.status}),
+        reliable,
+    )
+    stop = threading.Event()
+    spinner = threading.Thread(target=_spin, args=(node, stop), daemon=True)
+    spinner.start()
+    start = time.perf_counter()
+    try:
+        launcher.start()
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        published = play(
+            node,
+            path,
+            rate,
+            (options.image_topic, options.audio_topic),
+            stop,
+            wait_for=lambda: _ready(node, launcher, options, deadline),
+        )
+        _drain(regions, transcripts, stop)
+    finally:
+        stop.set()
+        launcher.stop()
+        spinner.join(2.0)
+        node.destroy_node()
+        context.try_shutdown()
+    result.wall_s = time.perf_counter() - start
+    _collect(result, path, published, regions, transcripts, diag, options)
+    return result
+
+
+def _spin(node, stop: threading.Event) -> None:
+    import rclpy
+
+    executor = rclpy.executors.SingleThreadedExecutor(context=node.context)
+    executor.add_node(node)
+    while not stop.is_set() and node.context.ok():
+        executor.spin_once(timeout_sec=0.1)
+
+
+def _ready(node, launcher: Launcher, options: EvalOptions, deadline: float) -> bool:
+    """True once both nodes subscribe; an error if one exited or they are too slow to start."""
+    dead = {n: p.returncode for n, p in launcher.procs.items() if p.poll() is not None}
+    if dead:
+        raise PerceptionError(
+            f"node(s) exited before the replay started: {dead}; their output "
+            "above says why (e.g. a model that is not in the store)"
+        )
+    if time.monotonic() > deadline:
+        raise PerceptionError(f"the nodes did not subscribe within {READY_TIMEOUT_S:.0f} s")
+    return all(node.count_subscribers(t) > 0 for t in (options.image_topic, options.audio_topic))
+
+
+def _drain(regions: list, transcripts: list, stop: threading.Event) -> None:
+    """Wait until no result arrived for a while (the slowest model has finished)."""
+    last, seen = time.monotonic(), -1
+    while time.monotonic() - last < DRAIN_S and not stop.is_set():
+        if len(regions) + len(transcripts) != seen:
+            seen, last = len(regions) + len(transcripts), time.monotonic()
+        time.sleep(0.2)
+
+
+def _collect(
+    result: Replay, path: Path, published, regions, transcripts, diag, options: EvalOptions
+) -> None:
+    status, types = BagReadStatus(), {}
+    for item in read_bag(path, status):
+        types[item.topic] = item.msgtype
+        if item.topic == options.gt_topic and item.msg is not None:
+            result.ground_truth = json.loads(item.msg.data)
+    result.bag_error = status.error
+    result.frames = [
+        FrameResult(stamp_ns(m.header), tuple(msg_to_regions(m)), m.latency_ms) for m in regions
+    ]
+    result.transcripts = [
+        TranscriptResult(msg_to_transcript(m), m.latency_ms) for m in transcripts
+    ]
+    det = _counts(diag.get("/eval_text_detector", {}))
+    frames = TopicAccount(
+        types.get(options.image_topic, ""),
+        received=published.get(options.image_topic, 0),
+        processed=len(regions),
+    )
+    frames.skipped = det["dropped"]
+    frames.reasons["dropped by the detector node (newest frame wins)"] = det["dropped"]
+    frames.failed = det["failed"]
+    frames.reasons["failed in the detector node (see its log)"] = det["failed"]
+    lost = frames.received - frames.processed - frames.skipped - frames.failed
+    if lost > 0:  # published but never reported by the node
+        frames.skipped += lost
+        frames.reasons["lost in transport or never reported"] = lost
+    frames.reasons = +frames.reasons  # keep only reasons that happened
+    result.accounts[options.image_topic] = frames
+    speech = _counts(diag.get("/eval_speech", {}))
+    chunks = TopicAccount(
+        types.get(options.audio_topic, ""), received=published.get(options.audio_topic, 0)
+    )
+    chunks.processed = chunks.received  # chunks are not acknowledged one by one
+    result.accounts[options.audio_topic] = chunks
+    result.notes.append(
+        f"speech node: {speech['received']} utterances, {speech['processed']} recognised, "
+        f"{speech['dropped']} dropped (newest wins), {speech['failed']} failed; "
+        f"{len(transcripts)} transcripts received"
+    )
+
+
+def _counts(values: dict) -> dict[str, int]:
+    keys = ("received", "processed", "dropped", "failed")
+    return {k: int(float(values.get(k, 0))) for k in keys}

@@ -1,0 +1,258 @@
+"""The evaluation report: metrics from a replay, written as JSON and as an HTML page with figures.
+
+Owns assembling the numbers (through :mod:`perception.bag.metrics`), the annotated frames
+(annotated polygons blue, detections red with their language), the plots (matplotlib, Agg) and
+the page. It does not run models or read bags.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from perception.bag import metrics
+from perception.bag.evaluate import Pipelines, Replay
+from perception.config import to_dict
+from perception.eval.groups import GroupReport, format_report
+from perception.eval.wer import count_errors
+
+
+def summarize(replay: Replay, pipes: Pipelines, iou_threshold: float = 0.5) -> dict:
+    """Every number of the report, as plain data."""
+    gt = replay.ground_truth or {}
+    summary = {
+        "bag": replay.bag,
+        "replay_wall_s": round(replay.wall_s, 3),
+        "bag_error": replay.bag_error,
+        "models": {"detector": pipes.detector_id, "speech": list(pipes.speech_ids)},
+        "unavailable": pipes.why_missing,
+        "notes": replay.notes,
+        "messages": {
+            t: {
+                **{
+                    k: getattr(a, k)
+                    for k in ("msgtype", "received", "processed", "failed", "skipped")
+                },
+                "reasons": dict(a.reasons),
+            }
+            for t, a in replay.accounts.items()
+        },
+        "ground_truth": bool(gt),
+    }
+    summary["speech"] = _speech_summary(replay, gt, "speech" not in pipes.why_missing)
+    summary["vision"] = _vision_summary(replay, gt, iou_threshold)
+    return summary
+
+
+def _group(report: GroupReport) -> dict:
+    d = to_dict(report)
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in d.items()}
+
+
+def _speech_summary(replay: Replay, gt: dict, ran: bool) -> dict:
+    transcripts = [r.transcript for r in replay.transcripts]
+    stages: dict[str, list[float]] = {}
+    for t in transcripts:
+        for stage, ms in t.timings_ms.items():
+            stages.setdefault(stage, []).append(ms)
+    out = {
+        "transcripts": [
+            {**to_dict(r.transcript), "latency_ms": r.latency_ms} for r in replay.transcripts
+        ],
+        "latency": metrics.percentiles_ms([r.latency_ms for r in replay.transcripts]),
+        "stage_latency": {s: metrics.percentiles_ms(v) for s, v in stages.items()},
+    }
+    if ran and gt.get("utterances") is not None:
+        items = metrics.match_utterances(gt["utterances"], transcripts)
+        out["wer"] = _group(metrics.wer_report(items))
+        out["utterances"] = [
+            {
+                "reference": i.reference,
+                "hypothesis": i.hypothesis,
+                "group": i.group,
+                "wer": count_errors(i.reference, i.hypothesis).rate,
+            }
+            for i in items
+        ]
+    return out
+
+
+def _vision_summary(replay: Replay, gt: dict, iou_threshold: float) -> dict:
+    out: dict = {
+        "frames": len(replay.frames),
+        "latency": metrics.percentiles_ms([f.latency_ms for f in replay.frames]),
+        "regions_detected": sum(len(f.regions) for f in replay.frames),
+    }
+    truth = {img["stamp_ns"]: img["regions"] for img in gt.get("images", [])}
+    if not truth or not replay.frames:
+        return out
+    items: list[metrics.RegionItem] = []
+    for frame in replay.frames:
+        if frame.stamp_ns in truth:
+            items += metrics.match_frame(truth[frame.stamp_ns], frame.regions, iou_threshold)
+    hm, lang = metrics.detection_reports(items)
+    out.update(iou_threshold=iou_threshold, hmean=_group(hm), language_id=_group(lang))
+    return out
+
+
+def annotate(rgb: np.ndarray, truth: list[dict], frame_regions: tuple) -> np.ndarray:
+    """A copy of the frame: annotated polygons blue (don't care grey), detections red."""
+    out = rgb.copy()
+    for t in truth:
+        color = (160, 160, 160) if t.get("dont_care") else (30, 90, 255)
+        pts = np.round(np.asarray(t["polygon_px"])).astype(np.int32)
+        cv2.polylines(out, [pts], True, color, 2)
+    for r in frame_regions:
+        pts = np.round(np.asarray(r.polygon_px)).astype(np.int32)
+        cv2.polylines(out, [pts], True, (230, 30, 30), 2)
+        x, y = pts.min(axis=0)
+        cv2.putText(
+            out,
+            f"{r.language} {r.score:.2f}",
+            (int(x), max(int(y) - 4, 10)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.45,
+            (230, 30, 30),
+            1,
+            cv2.LINE_AA,
+        )
+    return out
+
+
+def write_report(out_dir: Path, replay: Replay, summary: dict) -> Path:
+    """Write report.json, index.html, frames/*.png and plots/*.png; returns the page's path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+    frames = _write_frames(out_dir / "frames", replay)
+    plots = _write_plots(out_dir / "plots", replay, summary)
+    page = out_dir / "index.html"
+    page.write_text(_html(summary, frames, plots), encoding="utf-8")
+    return page
+
+
+def _write_frames(folder: Path, replay: Replay) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    truth = {i["stamp_ns"]: i["regions"] for i in (replay.ground_truth or {}).get("images", [])}
+    names = []
+    for frame in replay.frames:
+        if frame.rgb is None:
+            continue
+        image = annotate(frame.rgb, truth.get(frame.stamp_ns, []), frame.regions)
+        name = f"frame_{frame.stamp_ns}.png"
+        cv2.imwrite(str(folder / name), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        names.append(f"frames/{name}")
+    return names
+
+
+def _write_plots(folder: Path, replay: Replay, summary: dict) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    series = {
+        "text detection per frame": [f.latency_ms for f in replay.frames],
+        "speech per transcript": [r.latency_ms for r in replay.transcripts],
+    }
+    series = {k: v for k, v in series.items() if v}
+    if series:
+        fig, axes = plt.subplots(1, len(series), figsize=(5 * len(series), 3.2), squeeze=False)
+        for ax, (title, values) in zip(axes[0], series.items(), strict=True):
+            ax.hist(values, bins=min(20, max(len(values), 1)), color="#4477aa")
+            ax.set(title=f"latency: {title}", xlabel="ms", ylabel="count")
+        fig.tight_layout()
+        fig.savefig(folder / "latency.png", dpi=90)
+        plt.close(fig)
+        names.append("plots/latency.png")
+    for report in _group_reports(summary):
+        fig, ax = plt.subplots(figsize=(5, 3.2))
+        groups = list(report["per_group"])
+        values = [v if v is not None else 0.0 for v in report["per_group"].values()]
+        colors = ["#cc3311" if g == report["worst_group"] else "#4477aa" for g in groups]
+        bars = ax.bar(groups, values, color=colors)
+        ax.bar_label(bars, labels=[f"{v:.2f}" for v in values], fontsize=8)
+        ax.set(title=f"{report['metric']} per group (worst in red)", ylabel=report["metric"])
+        ax.tick_params(axis="x", rotation=30)
+        fig.tight_layout()
+        name = "plots/" + report["metric"].replace(" ", "_").replace("/", "") + ".png"
+        fig.savefig(folder.parent / name, dpi=90)
+        plt.close(fig)
+        names.append(name)
+    return names
+
+
+def _group_reports(summary: dict) -> list[dict]:
+    found = [
+        summary["speech"].get("wer"),
+        summary["vision"].get("hmean"),
+        summary["vision"].get("language_id"),
+    ]
+    return [r for r in found if r and r["per_group"]]
+
+
+def _fmt_group(report: dict) -> str:
+    clean = {
+        **report,
+        "overall": report["overall"] if report["overall"] is not None else math.nan,
+        "per_group": {
+            k: (v if v is not None else math.nan) for k, v in report["per_group"].items()
+        },
+    }
+    return format_report(GroupReport(**clean))
+
+
+def _html(summary: dict, frames: list[str], plots: list[str]) -> str:
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td>{esc(t)}</td><td>{esc(a['msgtype'])}</td><td>{a['received']}</td>"
+        f"<td>{a['processed']}</td><td>{a['failed']}</td><td>{a['skipped']}</td>"
+        f"<td>{esc('; '.join(f'{k} (x{v})' for k, v in a['reasons'].items()))}</td></tr>"
+        for t, a in summary["messages"].items()
+    )
+    metrics_txt = "\n\n".join(_fmt_group(r) for r in _group_reports(summary))
+    utts = "".join(
+        f"<tr><td>{esc(u['group'])}</td><td>{esc(u['reference'])}</td>"
+        f"<td>{esc(u['hypothesis'])}</td><td>{u['wer'] * 100:.1f}%</td></tr>"
+        for u in summary["speech"].get("utterances", [])
+    )
+    lat = {
+        "text detection": summary["vision"]["latency"],
+        "speech (per transcript)": summary["speech"]["latency"],
+        **{f"speech stage {k}": v for k, v in summary["speech"]["stage_latency"].items()},
+    }
+    lat_rows = "".join(
+        f"<tr><td>{esc(k)}</td><td>{v.get('count', 0)}</td>"
+        f"<td>{v.get('p50_ms', math.nan):.1f}</td>"
+        f"<td>{v.get('p95_ms', math.nan):.1f}</td>"
+        f"<td>{v.get('max_ms', math.nan):.1f}</td></tr>"
+        for k, v in lat.items()
+    )
+    missing = "".join(f"<li>{esc(k)}: {esc(v)}</li>" for k, v in summary["unavailable"].items())
+    imgs = "".join(
+        f'<img src="{esc(p)}" style="max-width:48%;margin:2px">' for p in plots + frames
+    )
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>perception eval</title>
+<style>body{{font-family:sans-serif;margin:1.5em}}td,th{{border:1px solid #ccc;padding:3px 6px}}
+table{{border-collapse:collapse;margin-bottom:1em}}</style></head><body>
+<h1>Evaluation of {esc(summary["bag"])}</h1>
+<p>Replay wall time {summary["replay_wall_s"]:.1f} s. Models: detector
+<code>{esc(summary["models"]["detector"] or "none")}</code>, speech
+<code>{esc(", ".join(summary["models"]["speech"]) or "none")}</code>.
+{"<b>Bag error: " + esc(summary["bag_error"]) + "</b>" if summary["bag_error"] else ""}</p>
+{"<p>Unavailable (and what replaced it):</p><ul>" + missing + "</ul>" if missing else ""}
+<h2>Messages</h2><table><tr><th>topic</th><th>type</th><th>received</th><th>processed</th>
+<th>failed</th><th>skipped</th><th>reasons</th></tr>{rows}</table>
+<h2>Metrics</h2><pre>{esc(metrics_txt) or "no ground truth for the evaluated streams"}</pre>
+<h2>Latency</h2><table><tr><th>stage</th><th>n</th><th>p50 ms</th><th>p95 ms</th>
+<th>max ms</th></tr>{lat_rows}</table>
+<h2>Transcripts against references</h2><table><tr><th>voice</th><th>reference</th>
+<th>hypothesis</th><th>WER</th></tr>{utts}</table>
+<h2>Plots and annotated frames</h2><p>Annotated regions blue (don't care grey), detections red.
+</p>{imgs}</body></html>"""

@@ -1,0 +1,127 @@
+"""``perception eval`` / ``perception demo`` as one function: load pipelines, replay, report.
+
+Owns building the pipelines from a YAML file (``speech:`` and ``vision:`` sections, fields of the
+speech and vision option dataclasses) and saying why a pipeline is missing. It does not parse
+command lines.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from perception.bag.evaluate import EvalOptions, Pipelines, Replay, replay_bag
+from perception.bag.report import summarize, write_report
+from perception.config import from_dict
+from perception.errors import ConfigError, PerceptionError
+from perception.models.store import ModelStore
+from perception.ros import pipeline
+
+
+@dataclass(frozen=True)
+class EvalRun:
+    summary: dict
+    page: Path
+
+
+def _sections(config: Path | None) -> dict:
+    if config is None:
+        return {}
+    data = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict) or set(data) - {"speech", "vision"}:
+        raise ConfigError(
+            f"{config}: expected a mapping with sections speech and/or vision, "
+            f"got {list(data) if isinstance(data, dict) else data!r}"
+        )
+    return data
+
+
+def load_pipelines(
+    config: Path | None,
+    store: ModelStore | None = None,
+    skip: tuple[str, ...] = (),
+    fallback_detector: str | None = None,
+) -> Pipelines:
+    """Speech and vision pipelines; one that cannot load is None with the reason recorded.
+
+    Args:
+        fallback_detector: a ``VisionOptions.detector`` to try when the configured one cannot
+            load (the report names both the failure and the fallback).
+    """
+    sections, pipes = _sections(config), Pipelines(None, None)
+    if "speech" in skip:
+        pipes.why_missing["speech"] = "skipped on request"
+    else:
+        options = from_dict(pipeline.speech_options_class(), sections.get("speech"), "speech")
+        pipes.speech = pipeline.SpeechPipeline(options, store)
+        pipes.speech_ids = (options.vad.model, options.asr.model, f"fusion={options.fusion}")
+    if "vision" in skip:
+        pipes.why_missing["vision"] = "skipped on request"
+        return pipes
+    vision = sections.get("vision") or {}
+    _load_detector(pipes, vision, store)
+    if (
+        pipes.detector is None
+        and fallback_detector
+        and vision.get("detector") != fallback_detector
+    ):
+        first = pipes.why_missing.pop("vision")
+        _load_detector(pipes, {**vision, "detector": fallback_detector}, store)
+        pipes.why_missing["vision (configured detector)"] = (
+            f"{first}; {fallback_detector} used instead" if pipes.detector is not None else first
+        )
+    return pipes
+
+
+def _load_detector(pipes: Pipelines, section: dict, store: ModelStore | None) -> None:
+    try:
+        options = from_dict(pipeline.vision_options_class(), section, "vision")
+        pipes.detector = pipeline.load_text_detector(options, store)
+        pipes.detector_id = options.detector
+    except (PerceptionError, ImportError) as exc:  # ImportError: a vision backend not installed
+        pipes.why_missing["vision"] = f"{type(exc).__name__}: {exc}"
+
+
+def _live(bag: Path, config: Path | None, rate: float) -> tuple[Pipelines, Replay]:
+    from perception.bag.live import flat_sections, replay_live
+
+    sections = _sections(config)
+    speech = from_dict(pipeline.speech_options_class(), sections.get("speech"), "speech")
+    vision = from_dict(pipeline.vision_options_class(), sections.get("vision"), "vision")
+    pipes = Pipelines(
+        None,
+        None,
+        detector_id=f"{vision.detector} (live node)",
+        speech_ids=(speech.vad.model, speech.asr.model, f"fusion={speech.fusion}", "live node"),
+    )
+    return pipes, replay_live(bag, flat_sections(speech, vision), pipes, rate)
+
+
+def evaluate(
+    bag: Path,
+    out_dir: Path,
+    config: Path | None = None,
+    gt: Path | None = None,
+    skip: tuple[str, ...] = (),
+    store: ModelStore | None = None,
+    live_rate: float | None = None,
+    fallback_detector: str | None = None,
+) -> EvalRun:
+    """Replay ``bag`` and write the report into ``out_dir``.
+
+    In-process by default; with ``live_rate`` the bag is played at that speed through the live
+    nodes (started as processes on the current ROS domain).
+    """
+    if live_rate is None:
+        pipes = load_pipelines(config, store, skip, fallback_detector)
+        replay = replay_bag(bag, pipes, EvalOptions())
+    else:
+        pipes, replay = _live(bag, config, live_rate)
+    if gt is not None:
+        replay.ground_truth = json.loads(Path(gt).read_text(encoding="utf-8"))
+        replay.notes.append(f"ground truth from {gt} (replaces any in the bag)")
+    summary = summarize(replay, pipes)
+    return EvalRun(summary, write_report(out_dir, replay, summary))

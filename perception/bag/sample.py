@@ -1,0 +1,156 @@
+"""The sample bag: synthetic multilingual sign frames, TTS speech and their ground truth.
+
+Owns the deterministic generator behind ``perception demo``: frames come from
+``perception.vision.synth.render_scene``, speech from espeak-ng, and the ground truth is stored in
+the bag itself (topic ``/perception/ground_truth``, one JSON document) so that the bag is
+self-contained. The bag is generated on first use into the store home (not committed: about
+6 MB) and reused while the spec is unchanged. It knows nothing about models or metrics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from perception.audio import SAMPLE_RATE
+from perception.bag.io import BagWriter, Storage, chunk_msg, image_msg, string_msg
+from perception.config import to_dict
+from perception.models.store import default_home
+
+IMAGE_TOPIC = "/camera/image_raw"
+AUDIO_TOPIC = "/audio/chunks"
+GT_TOPIC = "/perception/ground_truth"
+START_NS = 1_767_225_600 * 1_000_000_000  # 2026-01-01T00:00:00Z: fixed so the bag is repeatable
+
+
+@dataclass(frozen=True)
+class SpokenLine:
+    """One utterance of the sample: what is said and by which espeak-ng voice."""
+
+    text: str
+    voice: str
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    """What the sample bag holds; the bag is a pure function of this spec."""
+
+    seed: int = 5
+    frames: int = 6
+    languages: tuple[str, ...] = ("en", "de", "ru", "ar", "hi", "zh")
+    size_px: tuple[int, int] = (640, 480)
+    lines: tuple[SpokenLine, ...] = (
+        SpokenLine("Robot, go to the kitchen and wait by the door.", "en-us"),
+        SpokenLine("Please pick up the red box on the second shelf.", "en-gb"),
+        SpokenLine("Stop moving and turn left at the next corridor.", "en-us+f3"),
+        SpokenLine("Bring the charger to the meeting room.", "en-gb-scotland"),
+    )
+    speed_wpm: int = 150
+    lead_in_s: float = 0.6
+    gap_s: float = 1.2
+    chunk_ms: int = 20
+    storage: Storage = "mcap"
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(to_dict(self), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def default_sample_bag(spec: SampleSpec = SampleSpec(), home: Path | None = None) -> Path:
+    """The sample bag's folder, generated first if it is missing."""
+    path = (home or default_home()) / "samples" / f"sample-{spec.digest()}"
+    if not (path / "metadata.yaml").is_file():
+        write_sample_bag(path, spec)
+    return path
+
+
+def _speech(spec: SampleSpec) -> tuple[np.ndarray, list[dict]]:
+    """The whole audio track (int16, 16 kHz) and the utterance ground truth (times in s)."""
+    from perception.audio.tts import synthesize
+
+    pieces = [np.zeros(int(spec.lead_in_s * SAMPLE_RATE), np.float32)]
+    truth, cursor = [], len(pieces[0])
+    for line in spec.lines:
+        audio = synthesize(line.text, voice=line.voice, speed_wpm=spec.speed_wpm)
+        truth.append(
+            {
+                "start_s": cursor / SAMPLE_RATE,
+                "end_s": (cursor + len(audio)) / SAMPLE_RATE,
+                "text": line.text,
+                "voice": line.voice,
+            }
+        )
+        gap = np.zeros(int(spec.gap_s * SAMPLE_RATE), np.float32)
+        pieces += [audio, gap]
+        cursor += len(audio) + len(gap)
+    track = np.concatenate(pieces)
+    return (np.clip(track, -1.0, 1.0) * 32767).astype(np.int16), truth
+
+
+def write_sample_bag(path: Path, spec: SampleSpec = SampleSpec()) -> dict:
+    """Generate the sample bag at ``path`` (a new folder); returns its ground truth document."""
+    from perception.vision.synth import render_scene
+
+    pcm, utterances = _speech(spec)
+    duration_s = len(pcm) / SAMPLE_RATE
+    frame_times_s = [(i + 0.5) * duration_s / spec.frames for i in range(spec.frames)]
+    images, truth_images = [], []
+    for i, t_s in enumerate(frame_times_s):
+        rgb, regions = render_scene(spec.seed * 1000 + i, list(spec.languages), spec.size_px)
+        stamp_ns = START_NS + int(t_s * 1e9)
+        images.append((stamp_ns, rgb))
+        truth_images.append({"stamp_ns": stamp_ns, "regions": [to_dict(r) for r in regions]})
+    truth = {
+        "spec": to_dict(spec),
+        "audio_start_ns": START_NS,
+        "images": truth_images,
+        "utterances": utterances,
+    }
+    # written in a side folder under the final name (rosbags names the storage file after the
+    # folder), then moved, so an interrupted run never leaves a half bag at ``path``
+    staging = path.parent / f".partial-{path.name}"
+    shutil.rmtree(staging, ignore_errors=True)
+    tmp = staging / path.name
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    with BagWriter(tmp, spec.storage) as bag:
+        bag.write(GT_TOPIC, string_msg(bag, json.dumps(truth, ensure_ascii=False)), START_NS)
+        _write_streams(bag, pcm, images, spec.chunk_ms)
+    tmp.rename(path)
+    staging.rmdir()
+    return truth
+
+
+def _write_streams(bag: BagWriter, pcm: np.ndarray, images: list, chunk_ms: int) -> None:
+    """Audio chunks and frames, interleaved in time order."""
+    step = SAMPLE_RATE * chunk_ms // 1000
+    pending = list(images)
+    for seq, begin in enumerate(range(0, len(pcm), step)):
+        stamp_ns = START_NS + begin * 1_000_000_000 // SAMPLE_RATE
+        while pending and pending[0][0] <= stamp_ns:
+            t_ns, rgb = pending.pop(0)
+            bag.write(IMAGE_TOPIC, image_msg(bag, rgb, t_ns, "camera"), t_ns)
+        bag.write(
+            AUDIO_TOPIC, chunk_msg(bag, pcm[begin : begin + step], stamp_ns, "mic", seq), stamp_ns
+        )
+    for t_ns, rgb in pending:
+        bag.write(IMAGE_TOPIC, image_msg(bag, rgb, t_ns, "camera"), t_ns)
+
+
+def write_sample_images(folder: Path, spec: SampleSpec = SampleSpec(), count: int = 2) -> None:
+    """The first ``count`` frames of the sample as JPEG files (for the image-folder source)."""
+    import cv2
+
+    from perception.vision.synth import render_scene
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        rgb, _ = render_scene(spec.seed * 1000 + i, list(spec.languages), spec.size_px)
+        cv2.imwrite(
+            str(folder / f"sign_{i}.jpg"),
+            cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+            [cv2.IMWRITE_JPEG_QUALITY, 85],
+        )

@@ -1,0 +1,47 @@
+"""A few lines of text for an evaluation summary, printed by `perception eval` and `demo`."""
+
+from __future__ import annotations
+
+import math
+
+
+def _pct(value: float | None) -> str:
+    return (
+        "n/a"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else f"{value * 100:.1f}%"
+    )
+
+
+def _group_line(report: dict | None) -> str:
+    if not report:
+        return "n/a (no ground truth or pipeline not run)"
+    worst = report["worst_group"]
+    return (
+        f"{_pct(report['overall'])} overall; worst group {worst} "
+        f"{_pct(report['per_group'].get(worst))}"
+    )
+
+
+def print_summary(summary: dict) -> None:
+    for topic, a in summary["messages"].items():
+        print(
+            f"{topic}: {a['received']} received, {a['processed']} processed, "
+            f"{a['failed']} failed, {a['skipped']} skipped"
+        )
+        for reason, n in a["reasons"].items():
+            print(f"    {n} x {reason}")
+    if summary["bag_error"]:
+        print(f"bag: {summary['bag_error']}")
+    speech, vision = summary["speech"], summary["vision"]
+    print(f"speech WER: {_group_line(speech.get('wer'))}")
+    print(f"text H-mean: {_group_line(vision.get('hmean'))}")
+    print(f"language-ID accuracy: {_group_line(vision.get('language_id'))}")
+    for name, lat in (("text detection", vision["latency"]), ("speech", speech["latency"])):
+        if lat:
+            print(
+                f"latency {name}: p50 {lat['p50_ms']:.0f} ms, p95 {lat['p95_ms']:.0f} ms "
+                f"(n={lat['count']})"
+            )
+    for name, why in summary["unavailable"].items():
+        print(f"unavailable: {name}: {why}")

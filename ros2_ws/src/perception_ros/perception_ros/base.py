@@ -1,0 +1,229 @@
+"""The base of the model-holding nodes: parameters, lifecycle, newest-wins worker, diagnostics.
+
+A subclass names its options classes and implements ``load`` (build the library object),
+``make_io`` (publishers and the subscription) and ``process`` (one input → publish). The base
+owns the rest: parameters declared from the dataclasses (names = field paths, defaults from the
+class), a failed configure logged with its cause, a one-slot mailbox between the subscription
+and a worker thread (newest input wins, drops counted), and diagnostics on /diagnostics.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from typing import Any
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
+from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+
+from perception.errors import PerceptionError
+from perception.ros.flow import LatestSlot, StreamStats
+from perception.ros.options import NodeOptions
+from perception.ros.params import build, flatten
+
+SENSOR_QOS = qos_profile_sensor_data  # best effort, shallow: streams
+RESULT_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)  # results
+
+
+class ModelNode(LifecycleNode):
+    options_class: type = object  # the model options dataclass (set by subclasses)
+
+    def __init__(self, name: str, **kwargs: Any) -> None:
+        super().__init__(name, **kwargs)  # kwargs: context, parameter_overrides (tests)
+        self._declare(self.options_class(), "")
+        self._declare(NodeOptions(), "node.")
+        self.node_options = build(NodeOptions, self._values(), "node.")
+        self.stats = StreamStats()
+        self.slot: LatestSlot | None = None
+        self.model: Any = None
+        self._worker: threading.Thread | None = None
+        self._io: list[tuple[str, Any]] = []  # created in configure, destroyed in cleanup
+        self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", RESULT_QOS)
+        self.create_timer(self.node_options.diagnostics_period_s, self._publish_diagnostics)
+
+    def _declare(self, options: Any, prefix: str) -> None:
+        dynamic = ParameterDescriptor(dynamic_typing=True)
+        for name, value in flatten(options, prefix).items():
+            self.declare_parameter(name, value, dynamic)
+
+    def _values(self) -> dict[str, Any]:
+        names = [*flatten(self.options_class()), *flatten(NodeOptions(), "node.")]
+        return {n: self.get_parameter(n).value for n in names}
+
+    # lifecycle -------------------------------------------------------------------------------
+    def on_configure(self, state: State) -> TransitionCallbackReturn:
+        try:
+            values = {k: v for k, v in self._values().items() if not k.startswith("node.")}
+            options = build(self.options_class, values)
+            start = time.perf_counter()
+            self.model = self.load(options)
+            self.get_logger().info(f"loaded in {time.perf_counter() - start:.1f} s: {options}")
+        except (PerceptionError, ImportError, OSError, RuntimeError) as exc:
+            self.get_logger().error(f"configure failed: {type(exc).__name__}: {exc}")
+            return TransitionCallbackReturn.FAILURE
+        self.slot = LatestSlot()
+        self.make_io()
+        self._worker = threading.Thread(target=self._work, daemon=True)
+        self._worker.start()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_cleanup(self, state: State) -> TransitionCallbackReturn:
+        if self.slot is not None:
+            self.slot.close()
+        if self._worker is not None:
+            self._worker.join(timeout=30.0)
+        for kind, entity in self._io:
+            if kind == "pub":
+                self.destroy_lifecycle_publisher(entity)
+            else:
+                self.destroy_subscription(entity)
+        self._io.clear()
+        self.model, self.slot, self._worker = None, None, None  # frees the model
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: State) -> TransitionCallbackReturn:
+        return self.on_cleanup(state)
+
+    def add_publisher(self, msg_type: type, topic: str) -> Any:
+        """A lifecycle result publisher (reliable), destroyed again in cleanup."""
+        pub = self.create_lifecycle_publisher(msg_type, topic, RESULT_QOS)
+        self._io.append(("pub", pub))
+        return pub
+
+    def add_subscription(self, msg_type: type, topic: str, callback: Any) -> Any:
+        """A stream subscription (sensor-data QoS), destroyed again in cleanup."""
+        sub = self.create_subscription(msg_type, topic, callback, SENSOR_QOS)
+        self._io.append(("sub", sub))
+        return sub
+
+    # flow ------------------------------------------------------------------------------------
+    def offer(self, item: Any) -> None:
+        """Called by the subscription: newest wins; items arriving while inactive are dropped."""
+        self.stats.on_received()
+        if self.slot is None or not self._active():
+            self.stats.on_dropped()
+            return
+        before = self.slot.dropped
+        self.slot.put(item)
+        self.stats.on_dropped(self.slot.dropped - before)
+
+    def _active(self) -> bool:
+        return self._state_machine.current_state[1] == "active"
+
+    def _work(self) -> None:
+        slot = self.slot
+        while slot is not None and not slot.closed and self.context.ok():
+            item = slot.take(timeout_s=0.5)
+            if item is None:
+                continue
+            start = time.perf_counter()
+            try:
+                self.process(item)
+            except PerceptionError as exc:
+                self.stats.on_failed()
+                self.get_logger().warning(f"skipped one input: {exc}", throttle_duration_sec=2.0)
+                continue
+            except Exception:  # a bug must be visible, and must not kill the worker
+                if not self.context.ok():
+                    return  # shutting down: the publisher's context is gone
+                self.stats.on_failed()
+                self.get_logger().error(traceback.format_exc(), throttle_duration_sec=2.0)
+                continue
+            self.stats.on_processed((time.perf_counter() - start) * 1e3)
+
+    def _publish_diagnostics(self) -> None:
+        s = self.stats.summary()
+        values = [
+            KeyValue(key=k, value=f"{v:.3f}" if isinstance(v, float) else str(v))
+            for k, v in s.__dict__.items()
+        ]
+        level = DiagnosticStatus.WARN if s.dropped or s.failed else DiagnosticStatus.OK
+        status = DiagnosticStatus(
+            level=level,
+            name=self.get_fully_qualified_name(),
+            message=f"{s.processed} processed, {s.dropped} dropped, {s.failed} failed",
+            hardware_id="",
+            values=values,
+        )
+        msg = DiagnosticArray(status=[status])
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self._diag_pub.publish(msg)
+
+    # subclass interface ----------------------------------------------------------------------
+    def load(self, options: Any) -> Any:
+        raise NotImplementedError
+
+    def make_io(self) -> None:
+        raise NotImplementedError
+
+    def process(self, item: Any) -> None:
+        raise NotImplementedError
+
+
+def spin(node_class: type, name: str) -> int:
+    """Run one node until Ctrl-C / SIGTERM; autostart configures and activates it."""
+    import rclpy
+    from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+
+    from perception.ros.env import apply_safe_ros_env
+
+    apply_safe_ros_env()
+    rclpy.init()
+    node = node_class(name)
+    code = 0
+    try:
+        if isinstance(node, ModelNode) and node.node_options.autostart:
+            if node.trigger_configure() != TransitionCallbackReturn.SUCCESS:
+                code = 1
+                return code
+            node.trigger_activate()
+        executor = MultiThreadedExecutor(num_threads=2)
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if isinstance(node, ModelNode):
+            node.on_cleanup(None)  # frees the model and stops the worker in any state
+        node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()
+    return code
+
+
+def declare_options(node: Any, cls: type) -> Any:
+    """Declare the fields of ``cls`` as parameters of a plain node and build the options."""
+    dynamic = ParameterDescriptor(dynamic_typing=True)
+    for name, value in flatten(cls()).items():
+        node.declare_parameter(name, value, dynamic)
+    return build(cls, {n: node.get_parameter(n).value for n in flatten(cls())})
+
+
+def run_plain(node_factory: Any) -> int:
+    """Spin a source node until it finishes, Ctrl-C or SIGTERM; 1 when it could not start."""
+    import rclpy
+    from rclpy.executors import ExternalShutdownException
+
+    from perception.ros.env import apply_safe_ros_env
+
+    apply_safe_ros_env()
+    rclpy.init()
+    node = None
+    try:
+        node = node_factory()
+        while rclpy.ok() and not node.done:
+            rclpy.spin_once(node, timeout_sec=0.1)
+        return 1 if getattr(node, "error", "") else 0
+    except (PerceptionError, ImportError, OSError) as exc:
+        print(f"source node failed: {type(exc).__name__}: {exc}", flush=True)
+        return 1
+    except (KeyboardInterrupt, ExternalShutdownException):
+        return 0
+    finally:
+        if node is not None:
+            node.destroy_node()
+        if rclpy.ok():
+            rclpy.shutdown()

@@ -1,0 +1,133 @@
+"""Replay accounting and the report, on bags with bad messages.
+
+The detector here is ``PlaceholderBoxDetector``, a test stand-in that returns one fixed box: it
+exercises the accounting and the report, and its numbers are not results of any model.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from perception.bag.evaluate import Pipelines, replay_bag
+from perception.bag.io import BagWriter, image_msg, string_msg
+from perception.bag.report import summarize, write_report
+from perception.vision.types import TextRegion
+
+BOX = ((10.0, 10.0), (60.0, 10.0), (60.0, 30.0), (10.0, 30.0))
+
+
+class PlaceholderBoxDetector:
+    """Test stand-in (not a model): one fixed English box per image."""
+
+    def detect(self, image: np.ndarray) -> list[TextRegion]:
+        assert image.shape == (48, 64, 3) and image.dtype == np.uint8
+        return [TextRegion(BOX, 0.9, "en")]
+
+
+def _bad_bag(path):
+    rgb = np.zeros((48, 64, 3), np.uint8)
+    truth = {
+        "images": [
+            {
+                "stamp_ns": t,
+                "regions": [
+                    {
+                        "polygon_px": BOX,
+                        "language": lang,
+                        "script": "",
+                        "text": "",
+                        "dont_care": False,
+                    }
+                ],
+            }
+            for t, lang in ((100, "en"), (200, "de"))
+        ],
+        "spec": {"size_px": [64, 48]},
+    }
+    with BagWriter(path, "sqlite3") as bag:
+        bag.write("/perception/ground_truth", string_msg(bag, json.dumps(truth)), 1)
+        bag.write("/camera/image_raw", image_msg(bag, rgb, 100, "cam"), 100)
+        bag.write("/camera/image_raw", image_msg(bag, rgb, 200, "cam"), 200)
+        wrong = image_msg(bag, rgb, 300, "cam")
+        wrong.encoding = "yuv422"
+        bag.write("/camera/image_raw", wrong, 300)
+        short = image_msg(bag, rgb, 400, "cam")
+        short.data = short.data[:100]
+        bag.write("/camera/image_raw", short, 400)
+        bag.write_raw("/camera/image_raw", "sensor_msgs/msg/Image", b"\x00\x01garbage", 500)
+        bag.write("/other", string_msg(bag, "hi"), 600)
+
+
+def test_every_message_is_accounted_for_and_reported(tmp_path):
+    _bad_bag(tmp_path / "bag")
+    pipes = Pipelines(
+        PlaceholderBoxDetector(),
+        None,
+        detector_id="placeholder-box",
+        why_missing={"speech": "not under test"},
+    )
+    replay = replay_bag(tmp_path / "bag", pipes)
+    cam = replay.accounts["/camera/image_raw"]
+    assert (cam.received, cam.processed, cam.failed, cam.skipped) == (5, 2, 3, 0)
+    reasons = " | ".join(cam.reasons)
+    assert "yuv422" in reasons and "corrupt image" in reasons and "cannot decode" in reasons
+    assert replay.accounts["/other"].skipped == 1
+    summary = summarize(replay, pipes)
+    hm = summary["vision"]["hmean"]
+    assert hm["overall"] == 1.0 and hm["per_group"] == {"de": 1.0, "en": 1.0}
+    lang = summary["vision"]["language_id"]
+    assert lang["per_group"] == {"de": 0.0, "en": 1.0} and lang["worst_group"] == "de"
+    page = write_report(tmp_path / "report", replay, summary)
+    text = page.read_text()
+    assert "yuv422" in text and "placeholder-box" in text
+    assert len(list((tmp_path / "report" / "frames").glob("*.png"))) == 2
+    assert (tmp_path / "report" / "plots" / "latency.png").is_file()
+    assert json.loads((tmp_path / "report" / "report.json").read_text())["messages"]
+
+
+def test_missing_detector_skips_frames_with_the_reason(tmp_path):
+    _bad_bag(tmp_path / "bag")
+    pipes = Pipelines(None, None, why_missing={"vision": "no weights", "speech": "off"})
+    cam = replay_bag(tmp_path / "bag", pipes).accounts["/camera/image_raw"]
+    assert cam.skipped == 4 and cam.failed == 1  # the undecodable one fails before dispatch
+    assert any("no weights" in r for r in cam.reasons)
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_demo_on_the_sample_bag_measures_wer(tmp_path, store):
+    from perception.bag.run import evaluate
+    from perception.bag.sample import SampleSpec, write_sample_bag
+
+    spec = SampleSpec(frames=2)
+    truth = write_sample_bag(tmp_path / "sample", spec)
+    run = evaluate(tmp_path / "sample", tmp_path / "report", store=store)
+    s = run.summary
+    audio = s["messages"]["/audio/chunks"]
+    assert audio["processed"] == audio["received"] > 0
+    assert s["speech"]["wer"]["overall"] is not None
+    assert s["speech"]["wer"]["overall"] < 0.6  # espeak-ng speech, Whisper tiny.en
+    assert set(s["speech"]["wer"]["per_group"]) >= {line.voice for line in spec.lines}
+    assert len(s["speech"]["utterances"]) >= len(truth["utterances"])
+    assert run.page.is_file()
+
+
+def test_truncated_bag_is_replayed_up_to_the_cut_and_reported(tmp_path):
+    rgb = np.zeros((48, 64, 3), np.uint8)
+    noise = np.random.default_rng(0).integers(0, 255, 200_000, dtype=np.uint8)
+    with BagWriter(tmp_path / "bag", "mcap") as bag:
+        for i in range(40):  # ~200 KB each, so the file spans several MCAP chunks
+            bag.write("/camera/image_raw", image_msg(bag, rgb, i + 1, "cam"), i + 1)
+            bag.write("/padding", string_msg(bag, noise.tobytes().hex()[:200_000]), i + 1)
+    data_file = next((tmp_path / "bag").glob("*.mcap"))
+    data_file.write_bytes(data_file.read_bytes()[: data_file.stat().st_size // 2])
+    pipes = Pipelines(PlaceholderBoxDetector(), None, why_missing={"speech": "not under test"})
+    replay = replay_bag(tmp_path / "bag", pipes)
+    cam = replay.accounts["/camera/image_raw"]
+    assert 0 < cam.received < 40 and cam.processed == cam.received
+    assert replay.bag_error.startswith("bag ended early")
+    page = write_report(tmp_path / "report", replay, summarize(replay, pipes))
+    assert "bag ended early" in page.read_text()

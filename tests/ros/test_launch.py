@@ -1,0 +1,238 @@
+"""`perception launch` and `perception record` as a user runs them: real processes, real topics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+
+from perception.bag.io import BagReadStatus, read_bag
+from perception.eval.wer import count_errors
+from perception.ros.convert import image_to_rgb
+from tests.conftest import SAMPLE_TEXT, SAMPLE_WAV
+from tests.ros.conftest import spin_until, start, stop
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.ros
+
+
+def _launch_file(tmp_path: Path, nodes: list[dict]) -> Path:
+    path = tmp_path / "test.launch.yaml"
+    path.write_text(yaml.safe_dump({"launch": [{"node": n} for n in nodes]}))
+    return path
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_launch_speech_graph_and_ctrl_c(ros_env, probe, tmp_path):
+    from perception_msgs.msg import Transcript
+    from perception_ros.base import RESULT_QOS
+
+    launch = _launch_file(
+        tmp_path,
+        [
+            {
+                "pkg": "perception_ros",
+                "exec": "wav_source",
+                "name": "mic",
+                "param": [{"name": "path", "value": str(SAMPLE_WAV)}],
+                "remap": [{"from": "audio", "to": "/a/chunks"}],
+            },
+            {
+                "pkg": "perception_ros",
+                "exec": "speech",
+                "name": "speech",
+                "param": [{"from": str(REPO / "launch/params/speech.yaml")}],
+                "remap": [
+                    {"from": "audio", "to": "/a/chunks"},
+                    {"from": "transcript", "to": "/a/text"},
+                ],
+            },
+        ],
+    )
+    got: list = []
+    probe.create_subscription(Transcript, "/a/text", got.append, RESULT_QOS)
+    proc = start(["-m", "perception", "launch", str(launch)], ros_env, tmp_path / "launch.log")
+    log = tmp_path / "launch.log"
+    try:
+        heard = lambda: " ".join(m.text for m in got).lower()  # noqa: E731
+        # the whole clip went through the graph, start included
+        assert spin_until(probe, lambda: "charging station" in heard(), 120), (
+            SAMPLE_TEXT,
+            heard(),
+            log.read_text()[-3000:],
+        )
+        assert heard().startswith("robot")
+        assert count_errors(SAMPLE_TEXT, heard()).rate <= 0.2, (SAMPLE_TEXT, heard())
+        assert got[0].fusion == "none" and got[0].is_final and got[0].header.frame_id == "mic"
+        assert got[0].latency_ms > 0 and any(t.stage for t in got[0].timings)
+    finally:
+        code = stop(proc, timeout_s=30)
+    out = log.read_text()
+    assert code == 0, out[-3000:]
+    assert "[launch] speech exited with 0" in out and "[launch] mic exited with 0" in out
+
+
+def test_launch_shuts_the_graph_down_when_a_node_dies(ros_env, tmp_path):
+    launch = _launch_file(
+        tmp_path,
+        [
+            {
+                "pkg": "perception_ros",
+                "exec": "image_folder_source",
+                "name": "camera",
+                "param": [{"name": "path", "value": str(REPO / "launch/sample_images")}],
+            },
+            {
+                "pkg": "perception_ros",
+                "exec": "image_folder_source",
+                "name": "broken",
+                "param": [{"name": "path", "value": str(tmp_path / "no_such_folder")}],
+            },
+        ],
+    )
+    proc = start(["-m", "perception", "launch", str(launch)], ros_env, tmp_path / "launch.log")
+    try:
+        code = proc.wait(60)
+    finally:
+        stop(proc)
+    out = (tmp_path / "launch.log").read_text()
+    assert code == 1, out
+    assert "node(s) died: {'broken': 1}" in out and "no images" in out
+    assert "[launch] camera exited with 0" in out  # stopped by SIGINT, cleanly
+
+
+def test_record_round_trip(ros_env, tmp_path):
+    folder = REPO / "launch/sample_images"
+    source = start(
+        [
+            "-m",
+            "perception_ros",
+            "image_folder_source",
+            "--ros-args",
+            "-p",
+            f"path:={folder}",
+            "-p",
+            "rate_hz:=5.0",
+            "-p",
+            "start_delay_s:=0.0",
+            "-r",
+            "image:=/cam/image",
+        ],
+        ros_env,
+        tmp_path / "source.log",
+    )
+    try:
+        rec = start(
+            [
+                "-m",
+                "perception",
+                "record",
+                str(tmp_path / "bag"),
+                "/cam/image",
+                "--duration",
+                "3",
+                "--storage",
+                "sqlite3",
+            ],
+            ros_env,
+            tmp_path / "rec.log",
+        )
+        assert rec.wait(60) == 0, (tmp_path / "rec.log").read_text()
+    finally:
+        assert stop(source) == 0
+    status = BagReadStatus()
+    items = list(read_bag(tmp_path / "bag", status))
+    assert status.error == "" and len(items) >= 5, (tmp_path / "rec.log").read_text()
+    expected = [
+        cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in sorted(folder.glob("*.jpg"))
+    ]
+    for item in items:
+        assert item.msgtype == "sensor_msgs/msg/Image"
+        rgb = image_to_rgb(item.msg)
+        assert any(np.array_equal(rgb, e) for e in expected)
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_eval_through_the_live_nodes_accounts_for_every_frame(ros_env, tmp_path):
+    from perception.bag.sample import SampleSpec, SpokenLine, write_sample_bag
+
+    spec = SampleSpec(frames=3, lines=(SpokenLine("Go to the kitchen and wait.", "en-us"),))
+    write_sample_bag(tmp_path / "sample", spec)
+    config = tmp_path / "eval.yaml"
+    config.write_text("vision: {detector: ppocr, threads: 1}\nspeech: {asr: {device: cpu}}\n")
+    proc = start(
+        [
+            "-m",
+            "perception",
+            "eval",
+            str(tmp_path / "sample"),
+            "--live",
+            "2.0",
+            "--config",
+            str(config),
+            "--out",
+            str(tmp_path / "report"),
+        ],
+        ros_env,
+        tmp_path / "eval.log",
+    )
+    try:
+        code = proc.wait(240)
+    finally:
+        stop(proc)
+    out = (tmp_path / "eval.log").read_text()
+    assert code == 0, out[-3000:]
+    summary = json.loads((tmp_path / "report" / "report.json").read_text())
+    frames = summary["messages"]["/camera/image_raw"]
+    assert frames["received"] == 3
+    assert frames["processed"] + frames["failed"] + frames["skipped"] == 3
+    assert summary["vision"]["hmean"]["overall"] is not None
+    assert summary["speech"]["wer"]["overall"] is not None
+    assert "[launch] eval_speech exited with 0" in out
+
+
+def test_bag_player_and_record_round_trip(ros_env, tmp_path):
+    from perception.bag.io import BagWriter, chunk_msg, image_msg
+
+    rgb = np.random.default_rng(3).integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    with BagWriter(tmp_path / "in", "mcap") as bag:
+        for i in range(25):
+            t_ns = 1_000_000_000 + i * 20_000_000
+            bag.write("/mic", chunk_msg(bag, np.full(320, i, np.int16), t_ns, "mic", i), t_ns)
+            if i % 10 == 0:
+                bag.write("/cam", image_msg(bag, rgb, t_ns, "cam"), t_ns)
+    player = start(
+        ["-m", "perception_ros", "bag_player", "--ros-args", "-p", f"path:={tmp_path / 'in'}"],
+        ros_env,
+        tmp_path / "player.log",
+    )
+    rec = start(
+        [
+            "-m",
+            "perception",
+            "record",
+            str(tmp_path / "out"),
+            "/mic",
+            "/cam",
+            "--duration",
+            "4",
+            "--discovery",
+            "20",
+        ],
+        ros_env,
+        tmp_path / "rec.log",
+    )
+    assert rec.wait(60) == 0, (tmp_path / "rec.log").read_text()
+    assert player.wait(30) == 0, (tmp_path / "player.log").read_text()
+    items = list(read_bag(tmp_path / "out"))
+    chunks = [i.msg for i in items if i.topic == "/mic"]
+    frames = [i.msg for i in items if i.topic == "/cam"]
+    assert [c.sequence for c in chunks] == list(range(25))
+    assert all(int(c.samples[0]) == c.sequence for c in chunks)
+    assert len(frames) == 3 and all(np.array_equal(image_to_rgb(f), rgb) for f in frames)
