@@ -9,14 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from perception.config import from_dict, load_yaml
-from perception.speech.whisper_backend import WhisperOptions
+from perception.speech.api import SpeechOptions
+from perception.vision.api import VisionOptions
 
 
 @dataclass(frozen=True)
 class PerceptionConfig:
     """Options for every capability; a YAML file may set any subset of fields."""
 
-    asr: WhisperOptions = field(default_factory=WhisperOptions)
+    speech: SpeechOptions = field(default_factory=SpeechOptions)
+    vision: VisionOptions = field(default_factory=VisionOptions)
 
 
 def load_config(path: Path | None) -> PerceptionConfig:

@@ -9,7 +9,19 @@ import argparse
 import sys
 
 from perception import __version__
-from perception.cli import doctor_cmd, models_cmd, transcribe_cmd
+from perception.cli import (
+    asr_eval_cmd,
+    demo_cmd,
+    detect_cmd,
+    doctor_cmd,
+    eval_cmd,
+    languages_cmd,
+    launch_cmd,
+    models_cmd,
+    record_cmd,
+    transcribe_cmd,
+    vision_cmd,
+)
 from perception.errors import PerceptionError
 
 
@@ -20,7 +32,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"perception {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (models_cmd, doctor_cmd, transcribe_cmd):
+    for module in (
+        models_cmd,
+        doctor_cmd,
+        transcribe_cmd,
+        asr_eval_cmd,
+        launch_cmd,
+        record_cmd,
+        eval_cmd,
+        demo_cmd,
+        detect_cmd,
+        languages_cmd,
+        vision_cmd,
+    ):
         module.add_parser(sub)
     return parser
 

@@ -1,0 +1,64 @@
+"""``perception vision``: train MENTOR (small or GPU config), evaluate it against the baselines,
+export its ONNX graphs."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+from perception.config import from_dict, load_yaml
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "vision",
+        help="train, evaluate or export the multilingual text detector (MENTOR)",
+        description="MENTOR scene-text detection with per-region language.",
+    )
+    vsub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    tr = vsub.add_parser("train", help="train MENTOR and the script-ID baseline")
+    tr.add_argument("--config", type=Path, required=True, help="e.g. configs/vision/small.yaml")
+    tr.add_argument("--output", help="checkpoint path (overrides the config's output)")
+    tr.set_defaults(run=_train)
+
+    ev = vsub.add_parser("eval", help="MLT-protocol tables: MENTOR vs PP-OCRv4 vs script-ID")
+    ev.add_argument("--config", type=Path, help="YAML with EvalConfig fields")
+    ev.add_argument("--scenes", type=int, help="scenes per set (seen / unseen)")
+    ev.add_argument("--weights", help="MENTOR checkpoint (default: bundled mentor-small)")
+    ev.add_argument("--threads", type=int, help="CPU threads")
+    ev.set_defaults(run=_eval)
+
+    ex = vsub.add_parser("export", help="ONNX of the detector and of the Text Finder")
+    ex.add_argument("--out", type=Path, default=Path("build/vision"), help="output folder")
+    ex.add_argument("--weights", help="MENTOR checkpoint (default: bundled mentor-small)")
+    ex.set_defaults(run=_export)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from perception.vision.train import TrainConfig, train
+
+    cfg = load_yaml(TrainConfig, args.config)
+    if args.output:
+        cfg = dataclasses.replace(cfg, output=args.output)
+    train(cfg)
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from perception.vision.evaluate import EvalConfig, evaluate, format_tables
+
+    cfg = load_yaml(EvalConfig, args.config) if args.config else from_dict(EvalConfig, {})
+    overrides = {"scenes_per_set": args.scenes, "weights": args.weights, "threads": args.threads}
+    cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    results = evaluate(cfg)
+    print(format_tables(results, tuple(cfg.unseen_languages)))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from perception.vision.export import export_all
+
+    for path in export_all(args.out, Path(args.weights) if args.weights else None):
+        print(path)
+    return 0

@@ -1,0 +1,114 @@
+"""The vision capability's public entry: options and the one place that picks a detector.
+
+``load_detector(VisionOptions(...))`` returns a :class:`~perception.vision.types.TextDetector`;
+callers (CLI, ROS node, evaluation) never construct backends themselves. This module knows the
+option fields and which class implements each choice; it does not know how any of them work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from perception.config import check
+from perception.models.store import ModelStore
+from perception.vision.types import TextDetector
+
+# One language per script: the registry's Latin languages (de, fr, es) differ from English mostly
+# in a few diacritics, which a per-pixel map cannot be expected to tell apart; add them explicitly.
+DEFAULT_LANGUAGES = (
+    "en",
+    "ru",
+    "el",
+    "ar",
+    "he",
+    "hi",
+    "bn",
+    "ta",
+    "ko",
+    "ja",
+    "zh",
+    "hy",
+    "ka",
+    "am",
+    "gu",
+    "pa",
+    "or",
+    "kn",
+    "te",
+    "si",
+    "km",
+    "my",
+    "dv",
+    "chr",
+    "ml",
+    "th",
+)
+
+
+@dataclass(frozen=True)
+class VisionOptions:
+    """Options of scene-text detection with per-region language.
+
+    detector: "mentor" (regions + language per region), "ppocr" (PP-OCRv4 regions only, language
+        "unknown"), "script-id" (PP-OCRv4 regions + a crop classifier over the seen languages).
+    runtime: where the shared PP-OCRv4 features run ("onnxruntime" is about 3x faster on CPU).
+    device: torch device for MENTOR's modules and the torch runtime.
+    max_side_px: images are resized so the longest side is at most this (multiples of 32).
+    min_side_px: small images are enlarged so the shortest side reaches this (0 = never; 736
+        is rapidocr's default and helps small text in photos, at about 2x the cost at 640x480).
+    bin_threshold / box_threshold: DB pixel and region score thresholds, probabilities in [0, 1].
+    unclip_ratio: DB polygon growth, D = area * ratio / perimeter.
+    language_threshold: mean language-map probability below which a region is "unknown".
+    languages: registry codes MENTOR looks for; empty = DEFAULT_LANGUAGES plus user-added ones.
+    weights: MENTOR / script-id checkpoint path; empty = the bundled small model (card
+        ``mentor-small``).
+    threads: CPU threads for onnxruntime and torch (0 = library default).
+    """
+
+    detector: Literal["mentor", "ppocr", "script-id"] = "mentor"
+    runtime: Literal["onnxruntime", "torch"] = "onnxruntime"
+    device: str = "cpu"
+    max_side_px: int = 960
+    min_side_px: int = 0
+    bin_threshold: float = 0.3
+    box_threshold: float = 0.5
+    unclip_ratio: float = 1.6
+    language_threshold: float = 0.3
+    languages: tuple[str, ...] = ()
+    weights: str = ""
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        check(
+            32 <= self.max_side_px <= 4096,
+            f"max_side_px must be in [32, 4096], got {self.max_side_px}",
+        )
+        for name in ("bin_threshold", "box_threshold", "language_threshold"):
+            value = getattr(self, name)
+            check(0.0 <= value <= 1.0, f"{name} must be a probability in [0, 1], got {value}")
+        check(self.unclip_ratio > 0, f"unclip_ratio must be > 0, got {self.unclip_ratio}")
+        check(self.min_side_px >= 0, f"min_side_px must be >= 0, got {self.min_side_px}")
+        check(self.threads >= 0, f"threads must be >= 0, got {self.threads}")
+        check(
+            self.device == "cpu" or self.device.startswith("cuda"),
+            f"device must be 'cpu' or 'cuda[:N]', got {self.device!r}",
+        )
+
+
+def load_detector(options: VisionOptions, store: ModelStore | None = None) -> TextDetector:
+    """The detector that ``options.detector`` names, with its weights checked and loaded.
+
+    Raises:
+        ModelNotFoundError / ChecksumError: the PP-OCRv4 detector or MENTOR weights are missing
+            or changed (the message names the command that fixes it).
+    """
+    from perception.vision import detectors
+
+    store = ModelStore() if store is None else store
+    build = {
+        "mentor": detectors.MentorDetector,
+        "ppocr": detectors.PpocrDetector,
+        "script-id": detectors.ScriptIdDetector,
+    }[options.detector]
+    return build(options, store)

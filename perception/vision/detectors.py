@@ -1,0 +1,171 @@
+"""The three text detectors behind :func:`perception.vision.api.load_detector`.
+
+All share one pipeline: PP-OCRv4 features and probability map (onnxruntime or torch), DB
+post-processing, then a language per region from MENTOR's maps ("mentor"), from a crop
+classifier ("script-id") or none ("ppocr"). Only the language step differs, so detection
+numbers of the three are comparable by construction. This module does not train anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from perception.models.store import ModelStore
+from perception.vision import ppocr, weights
+from perception.vision.api import DEFAULT_LANGUAGES, VisionOptions
+from perception.vision.languages import load_registry, user_language_codes
+from perception.vision.postprocess import (
+    Candidate,
+    DbOptions,
+    db_candidates,
+    label_languages,
+    to_regions,
+)
+from perception.vision.render import GUIDE_HW_PX, language_templates
+from perception.vision.script_id import crop_region
+from perception.vision.types import UNKNOWN_LANGUAGE, TextRegion
+
+
+class PpocrDetector:
+    """PP-OCRv4 regions; every region's language is "unknown" (the detection baseline)."""
+
+    def __init__(self, options: VisionOptions, store: ModelStore) -> None:
+        self.options = options
+        path = store.resolve("ppocr-v4-det")
+        if options.threads:
+            torch.set_num_threads(options.threads)
+        if options.runtime == "onnxruntime":
+            self._ort = ppocr.OrtBackbone(path, options.threads)
+        else:
+            self._torch = ppocr.to_torch(path).to(options.device)
+        self.db = DbOptions(options.bin_threshold, options.box_threshold, options.unclip_ratio)
+
+    def backbone(self, x: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:
+        """x (N, 3, H, W) → prob maps (N, 1, H, W) numpy, features (N, 96, H/4, W/4) on device."""
+        if self.options.runtime == "onnxruntime":
+            prob, feat = self._ort(x)
+            return prob, torch.from_numpy(feat).to(self.options.device)
+        with torch.no_grad():
+            prob, feat = self._torch(torch.from_numpy(x).to(self.options.device))
+        return prob.cpu().numpy(), feat
+
+    def features(self, image: np.ndarray) -> tuple[ppocr.Prepared, np.ndarray, torch.Tensor]:
+        """(prepared input, prob map (H', W'), features (1, 96, H'/4, W'/4) on the device)."""
+        prepared = ppocr.prepare(image, self.options.max_side_px, self.options.min_side_px)
+        prob, feat = self.backbone(prepared.tensor)
+        return prepared, prob[0, 0], feat
+
+    def detect(self, image: np.ndarray) -> list[TextRegion]:
+        _check_image(image)
+        prepared, prob, _ = self.features(image)
+        cands = db_candidates(prob, self.db)
+        labels = [(UNKNOWN_LANGUAGE, 0.0)] * len(cands)
+        return to_regions(cands, labels, prepared.scale_xy, image.shape[:2])
+
+
+class MentorDetector(PpocrDetector):
+    """PP-OCRv4 regions labelled by MENTOR's per-language text maps."""
+
+    def __init__(self, options: VisionOptions, store: ModelStore) -> None:
+        super().__init__(options, store)
+        path = Path(options.weights) if options.weights else None
+        self.ckpt = weights.load(path, options.device)
+        self.codes = resolve_languages(options.languages)
+        self.kernels = language_kernels(self.ckpt.mentor, self.codes, self.backbone)
+
+    def language_maps(self, feat: torch.Tensor, x: np.ndarray) -> np.ndarray:
+        """(L, h, w) probabilities, one map per language in ``self.codes``."""
+        image = torch.from_numpy(x).to(self.options.device)
+        with torch.no_grad():
+            logits = self.ckpt.mentor.maps(feat.float(), image, self.kernels)
+        return torch.sigmoid(logits)[0].cpu().numpy()
+
+    def detect(self, image: np.ndarray) -> list[TextRegion]:
+        _check_image(image)
+        prepared, prob, feat = self.features(image)
+        cands = db_candidates(prob, self.db)
+        if not cands:
+            return []
+        maps = self.language_maps(feat, prepared.tensor)
+        labels = label_languages(
+            cands, maps, self.codes, ppocr.STRIDE_PX, self.options.language_threshold
+        )
+        return to_regions(cands, labels, prepared.scale_xy, image.shape[:2])
+
+
+class ScriptIdDetector(PpocrDetector):
+    """PP-OCRv4 regions labelled by the crop classifier trained on seen languages only."""
+
+    def __init__(self, options: VisionOptions, store: ModelStore) -> None:
+        super().__init__(options, store)
+        path = Path(options.weights) if options.weights else None
+        self.ckpt = weights.load(path, options.device)
+
+    def classify(
+        self, image: np.ndarray, cands: list[Candidate], scale_xy
+    ) -> list[tuple[str, float]]:
+        if not cands:
+            return []
+        crops = np.stack([crop_region(image, c.polygon_px * np.float32(scale_xy)) for c in cands])
+        with torch.no_grad():
+            x = torch.from_numpy(crops)[:, None].to(self.options.device)
+            prob = torch.softmax(self.ckpt.script_id(x), 1).cpu().numpy()
+        best = prob.argmax(1)
+        classes = self.ckpt.script_id_classes
+        thr = self.options.language_threshold
+        return [
+            (classes[b] if p[b] >= thr else UNKNOWN_LANGUAGE, float(p[b]))
+            for b, p in zip(best, prob, strict=True)
+        ]
+
+    def detect(self, image: np.ndarray) -> list[TextRegion]:
+        _check_image(image)
+        prepared, prob, _ = self.features(image)
+        cands = db_candidates(prob, self.db)
+        labels = self.classify(image, cands, prepared.scale_xy)
+        return to_regions(cands, labels, prepared.scale_xy, image.shape[:2])
+
+
+def resolve_languages(codes: tuple[str, ...]) -> list[str]:
+    """The requested codes, checked; empty = defaults plus every language the user added."""
+    registry = load_registry()
+    if not codes:
+        added = tuple(c for c in user_language_codes() if c not in DEFAULT_LANGUAGES)
+        codes = DEFAULT_LANGUAGES + added
+    unknown = [c for c in codes if c not in registry]
+    if unknown:
+        raise ValueError(
+            f"languages {unknown} are not in the registry ({', '.join(sorted(registry))}); "
+            "add them with `perception languages add`"
+        )
+    return list(codes)
+
+
+def language_kernels(mentor, codes: list[str], backbone, seed: int = 0) -> torch.Tensor:
+    """Dynamic-conv kernels (L, P) from each language's printed templates: no gradient step.
+
+    Args:
+        backbone: x (K, 3, H, W) → (prob maps, features (K, 96, H/4, W/4) tensor).
+    """
+    registry = load_registry()
+    k = mentor.cfg.templates_per_language
+    stacks = []
+    for code in codes:
+        ink = language_templates(registry[code], k, "train", seed, GUIDE_HW_PX)
+        x, cells = ppocr.template_inputs(ink)
+        _, feat = backbone(x)
+        dev = feat.device
+        stacks.append((feat.float(), torch.from_numpy(x).to(dev), torch.from_numpy(cells).to(dev)))
+    with torch.no_grad():
+        return mentor.kernels(stacks)
+
+
+def _check_image(image: np.ndarray) -> None:
+    if not (isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 3):
+        got = getattr(image, "shape", type(image).__name__)
+        raise ValueError(f"expected an (H, W, 3) uint8 RGB image, got {got}")
+    if image.dtype != np.uint8:
+        raise ValueError(f"expected dtype uint8 (0..255 RGB), got {image.dtype}; convert first")

@@ -1,0 +1,111 @@
+"""ONNX export of the vision models: the shared detector and MENTOR's Text Finder.
+
+The detector graph is the torch module converted from PP-OCRv4 (what we would fine-tune),
+re-exported with both outputs (probability map, stride-4 features). The Text Finder takes the
+language kernels as an input (``kernels`` (L, P)), so a deployed engine adds a language by
+feeding a new kernel row computed once from templates, without re-export. Each file gets a JSON
+manifest (opset, shapes, source checksum). This module does not run the graphs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from perception.models.store import ModelStore, sha256_file
+from perception.vision import ppocr, weights
+from perception.vision.mentor import Mentor
+
+OPSET = 17
+
+
+def export_detector(out: Path, store: ModelStore | None = None) -> Path:
+    """``detector.onnx``: x (1, 3, H, W) → probability (1, 1, H, W), features (1, 96, H/4, W/4)."""
+    store = ModelStore() if store is None else store
+    source = store.resolve("ppocr-v4-det")
+    module = ppocr.to_torch(source)
+    x = torch.zeros(1, 3, 480, 640)
+    path = out / "detector.onnx"
+    _export(
+        module, (x,), path, ["x"], ["probability", "features"], {"x": {2: "height", 3: "width"}}
+    )
+    _manifest(path, {"source": str(source), "source_sha256": sha256_file(source)})
+    return path
+
+
+class FinderGraph(torch.nn.Module):
+    """What ``text_finder.onnx`` holds: pixel encoder + Text Finder with kernels as an input."""
+
+    def __init__(self, mentor: Mentor) -> None:
+        super().__init__()
+        self.mentor = mentor
+
+    def forward(
+        self, features: torch.Tensor, image: torch.Tensor, kernels: torch.Tensor
+    ) -> torch.Tensor:
+        return self.mentor.maps(features, image, kernels)
+
+
+def export_finder_graph(mentor: Mentor, path: Path) -> Path:
+    """features (B, 96, h, w), image (B, 3, 4h, 4w), kernels (L, P) → logits (B, L, h, w)."""
+    cfg = mentor.cfg
+    args = (
+        torch.zeros(1, cfg.feature_channels, 120, 160),
+        torch.zeros(1, 3, 480, 640),
+        torch.zeros(2, cfg.kernel_size),
+    )
+    dynamic = {
+        "features": {0: "batch", 2: "h", 3: "w"},
+        "image": {0: "batch", 2: "height", 3: "width"},
+        "kernels": {0: "languages"},
+    }
+    _export(
+        FinderGraph(mentor.eval()),
+        args,
+        path,
+        ["features", "image", "kernels"],
+        ["logits"],
+        dynamic,
+    )
+    return path
+
+
+def export_text_finder(out: Path, checkpoint: Path | None = None) -> Path:
+    """``text_finder.onnx`` from a checkpoint (default: the bundled one), with a manifest."""
+    ckpt = weights.load(checkpoint)
+    path = export_finder_graph(ckpt.mentor, out / "text_finder.onnx")
+    _manifest(path, {"kernel_size": ckpt.mentor.cfg.kernel_size, "checkpoint_meta": ckpt.meta})
+    return path
+
+
+def export_all(out: Path, checkpoint: Path | None = None) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    return [export_detector(out), export_text_finder(out, checkpoint)]
+
+
+def _export(module, args, path: Path, inputs, outputs, dynamic) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with torch.no_grad():
+        torch.onnx.export(
+            module.eval(),
+            args,
+            str(path),
+            input_names=inputs,
+            output_names=outputs,
+            dynamic_axes=dynamic,
+            opset_version=OPSET,
+            dynamo=False,
+        )
+
+
+def _manifest(path: Path, extra: dict) -> None:
+    info = {
+        "file": path.name,
+        "sha256": sha256_file(path),
+        "opset": OPSET,
+        "torch": torch.__version__,
+        **extra,
+    }
+    path.with_suffix(".json").write_text(json.dumps(info, indent=1, default=str), encoding="utf-8")

@@ -1,0 +1,141 @@
+"""MENTOR checkpoints: one file holding MENTOR, the script-ID baseline and their configs.
+
+This module owns the checkpoint format and the bundled small model. The bundled file lives
+beside its model card (``perception/vision/weights/mentor-small.{pt,yaml}``), not in
+``models/``, because project cards there must be PyPI-pinned (tests/models/test_store.py); the
+card has the same schema (:class:`~perception.models.cards.ModelCard`, local source, sha256) and
+is checked on every load. It does not know how the weights were trained.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import yaml
+
+from perception.errors import ChecksumError, ModelNotFoundError
+from perception.models.cards import read_card
+from perception.models.store import sha256_file
+from perception.vision.mentor import Mentor, MentorConfig
+from perception.vision.script_id import ScriptIdNet
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+BUNDLED_CARD = WEIGHTS_DIR / "mentor-small.yaml"
+FORMAT = "perception-mentor/1"
+_TRAIN_HINT = "train it with `perception vision train --config configs/vision/small.yaml`"
+
+
+@dataclass
+class Checkpoint:
+    """Loaded modules (eval mode) and the language codes of their outputs."""
+
+    mentor: Mentor
+    seen_languages: list[str]
+    script_id: ScriptIdNet
+    script_id_classes: list[str]
+    meta: dict
+
+
+def save(path: Path, ckpt: Checkpoint) -> None:
+    payload = {
+        "format": FORMAT,
+        "mentor_config": dataclasses.asdict(ckpt.mentor.cfg),
+        "mentor": ckpt.mentor.state_dict(),
+        "seen_languages": ckpt.seen_languages,
+        "script_id": ckpt.script_id.state_dict(),
+        "script_id_classes": ckpt.script_id_classes,
+        "meta": ckpt.meta,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+
+
+def bundled_path() -> Path:
+    """The bundled small checkpoint, after checking it against its card's sha256."""
+    if not BUNDLED_CARD.is_file():
+        raise ModelNotFoundError(f"no MENTOR model card at {BUNDLED_CARD}; {_TRAIN_HINT}")
+    card = read_card(BUNDLED_CARD)
+    entry = WEIGHTS_DIR / card.entry
+    if not entry.is_file():
+        raise ModelNotFoundError(f"MENTOR weights {entry} are missing; {_TRAIN_HINT}")
+    want = card.source.files[0].sha256
+    got = sha256_file(entry)
+    if got != want:
+        raise ChecksumError(
+            f"{entry} has sha256 {got[:12]}…, its card {BUNDLED_CARD.name} records {want[:12]}…; "
+            f"restore the file (git checkout) or {_TRAIN_HINT}"
+        )
+    return entry
+
+
+def load(path: Path | None = None, device: str = "cpu") -> Checkpoint:
+    """Read a checkpoint (default: the bundled one) into eval-mode modules on ``device``."""
+    path = bundled_path() if path is None else Path(path)
+    if not path.is_file():
+        raise ModelNotFoundError(f"no MENTOR checkpoint at {path}; {_TRAIN_HINT}")
+    payload = torch.load(path, map_location=device, weights_only=True)
+    if payload.get("format") != FORMAT:
+        raise ModelNotFoundError(
+            f"{path} is not a {FORMAT} checkpoint (format {payload.get('format')!r}); "
+            + _TRAIN_HINT
+        )
+    mentor = Mentor(MentorConfig(**payload["mentor_config"]))
+    mentor.load_state_dict(payload["mentor"])
+    classes = list(payload["script_id_classes"])
+    script_id = ScriptIdNet(len(classes))
+    script_id.load_state_dict(payload["script_id"])
+    return Checkpoint(
+        mentor.to(device).eval(),
+        list(payload["seen_languages"]),
+        script_id.to(device).eval(),
+        classes,
+        dict(payload["meta"]),
+    )
+
+
+def write_card(checkpoint: Path, scenes: int, steps: int) -> Path:
+    """A model card beside ``checkpoint`` (same stem, ``.yaml``) recording its sha256."""
+    checkpoint = Path(checkpoint)
+    card = {
+        "name": checkpoint.stem,
+        "task": "text-detection",
+        "description": (
+            f"MENTOR guide + mapper + Text Finder and the script-ID baseline, trained on {scenes} "
+            f"synthetic scenes for {steps} episodes over PP-OCRv4 det features (frozen)"
+        ),
+        "format": "perception-mentor",
+        "entry": checkpoint.name,
+        "licence": "Apache-2.0 (trained here on synthetic data; uses PP-OCRv4 det features)",
+        "source": {
+            "kind": "local",
+            "path": str(checkpoint.parent),
+            "files": [
+                {
+                    "path": checkpoint.name,
+                    "dest": checkpoint.name,
+                    "sha256": sha256_file(checkpoint),
+                }
+            ],
+        },
+        "inputs": [
+            {"name": "features", "shape": ["batch", 96, "h", "w"], "dtype": "float32"},
+            {"name": "image", "shape": ["batch", 3, "4h", "4w"], "dtype": "float32"},
+            {"name": "templates", "shape": ["languages", "K", 3, 64, 192], "dtype": "float32"},
+        ],
+        "outputs": [
+            {
+                "name": "language_logits",
+                "shape": ["batch", "languages", "h", "w"],
+                "dtype": "float32",
+            }
+        ],
+    }
+    path = checkpoint.with_suffix(".yaml")
+    header = "# Written by `perception vision train`; path is relative to the repository root.\n"
+    path.write_text(header + yaml.safe_dump(card, sort_keys=False), encoding="utf-8")
+    return path
