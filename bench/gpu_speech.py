@@ -12,6 +12,7 @@ are not meaningful and are not reported. Prints one JSON object.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import time
 from pathlib import Path
@@ -71,9 +72,9 @@ def _timed(fn, repeats: int = 5) -> tuple[float, object]:
 def whisper_checks(audio: np.ndarray, dev: str) -> dict:
     from perception.speech.acoustic import AcousticModel
 
-    cpu = AcousticModel(_seeded_whisper(), trim=True)
-    gpu = AcousticModel(_seeded_whisper().to(dev), trim=True)
-    half = AcousticModel(_seeded_whisper().to(dev).half(), trim=True)
+    cpu = AcousticModel(_seeded_whisper())
+    gpu = AcousticModel(_seeded_whisper().to(dev))
+    half = AcousticModel(_seeded_whisper().to(dev), fp16=True)
     tokens = [list(range(300, 310))]  # any 10 text tokens
     out = {}
     f_cpu, f_gpu, f_half = cpu.encode(audio), gpu.encode(audio), half.encode(audio)
@@ -109,16 +110,23 @@ def llm_checks(dev: str) -> dict:
     models["cuda_fp32"].load_state_dict(models["cpu_fp32"].state_dict())
     models["cuda_bf16"] = transformers.LlamaForCausalLM(config).eval().to(dev).bfloat16()
     models["cuda_bf16"].load_state_dict(models["cpu_fp32"].state_dict())
+    # the cache keyword is `cache` in transformers >= 5.2x and `past_key_values` before
+    kw = (
+        "cache"
+        if "cache" in inspect.signature(models["cpu_fp32"].forward).parameters
+        else ("past_key_values")
+    )
     with torch.no_grad():
         ref = models["cpu_fp32"](input_ids=ids).logits[0, -1]
         for name, model in models.items():
             dev_ids = ids.to(next(model.parameters()).device)
             prefill_ms, res = _timed(lambda m=model, d=dev_ids: m(input_ids=d, use_cache=True), 3)
-            cache, token = res.cache, dev_ids[:, -1:]
+            cache, token = getattr(res, "cache", None) or res.past_key_values, dev_ids[:, -1:]
             start = time.perf_counter()
             for _ in range(10):  # ten answer tokens, the cache growing as in decoding
-                m_out = model(input_ids=token, cache=cache, use_cache=True)
-                cache, token = m_out.cache, m_out.logits[:, -1:].argmax(-1)
+                m_out = model(input_ids=token, use_cache=True, **{kw: cache})
+                cache = getattr(m_out, "cache", None) or m_out.past_key_values
+                token = m_out.logits[:, -1:].argmax(-1)
             if dev_ids.is_cuda:
                 torch.cuda.synchronize()
             step_ms = (time.perf_counter() - start) / 10 * 1e3

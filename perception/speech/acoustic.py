@@ -52,13 +52,17 @@ class Features:
 class AcousticModel:
     """Wraps a loaded openai-whisper model for one language."""
 
-    def __init__(self, model, language: str | None = None, window_s: float = 10.0) -> None:
+    def __init__(
+        self, model, language: str | None = None, window_s: float = 10.0, fp16: bool = False
+    ) -> None:
         import whisper.tokenizer as wt
 
         self.model = model.eval()
         self.window_s = window_s  # encoder input: at least this much (padded), at most 30 s
         self.device = next(model.parameters()).device
-        self.dtype = next(model.parameters()).dtype  # float16 on a GPU when asked for
+        # fp16 as openai-whisper does it: fp32 weights, half inputs (its layers cast weights to
+        # the input's dtype and run layer norms in fp32)
+        self.dtype = torch.float16 if fp16 else torch.float32
         self.language = language or ("en" if not model.is_multilingual else None)
         self._get_tokenizer = lambda lang: wt.get_tokenizer(
             model.is_multilingual,

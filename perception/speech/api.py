@@ -79,7 +79,10 @@ class SpeechRecognizer:
         device = resolve_device(options.asr.device)
         whisper_model = load_whisper(model_path(options.asr.model, store), device)
         self.acoustic = AcousticModel(
-            whisper_model, options.asr.language, options.encoder_window_s
+            whisper_model,
+            options.asr.language,
+            options.encoder_window_s,
+            fp16=options.asr.fp16 and device == "cuda",
         )
         self.model_ids: tuple[str, ...] = (options.asr.model,)
         self.corrector: Corrector | None = None

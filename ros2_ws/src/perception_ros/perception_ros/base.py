@@ -24,7 +24,11 @@ from perception.ros.flow import LatestSlot, StreamStats
 from perception.ros.options import NodeOptions
 from perception.ros.params import build, flatten
 
-SENSOR_QOS = qos_profile_sensor_data  # best effort, shallow: streams
+SENSOR_QOS = qos_profile_sensor_data  # best effort, shallow: camera frames (newest wins)
+# Audio is a stream too, but every chunk is part of an utterance: best effort with a 5 s queue
+# (250 chunks of 20 ms), so a reader busy for a moment (the recogniser holding the GIL) loses
+# nothing. With the 5-deep sensor-data queue, a loaded 2-core machine lost mid-sentence chunks.
+AUDIO_QOS = QoSProfile(depth=250, reliability=ReliabilityPolicy.BEST_EFFORT)
 RESULT_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)  # results
 
 
@@ -93,9 +97,10 @@ class ModelNode(LifecycleNode):
         self._io.append(("pub", pub))
         return pub
 
-    def add_subscription(self, msg_type: type, topic: str, callback: Any) -> Any:
-        """A stream subscription (sensor-data QoS), destroyed again in cleanup."""
-        sub = self.create_subscription(msg_type, topic, callback, SENSOR_QOS)
+    def add_subscription(self, msg_type: type, topic: str, callback: Any,
+                         qos: QoSProfile = SENSOR_QOS) -> Any:
+        """A stream subscription (sensor-data QoS by default), destroyed again in cleanup."""
+        sub = self.create_subscription(msg_type, topic, callback, qos)
         self._io.append(("sub", sub))
         return sub
 

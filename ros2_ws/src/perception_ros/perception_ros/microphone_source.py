@@ -15,7 +15,7 @@ from perception.audio import SAMPLE_RATE
 from perception.errors import PerceptionError
 from perception.ros import convert
 from perception.ros.options import MicrophoneSourceOptions
-from perception_ros.base import SENSOR_QOS, declare_options, run_plain
+from perception_ros.base import AUDIO_QOS, declare_options, run_plain
 
 
 def _sounddevice():
@@ -37,7 +37,7 @@ class MicrophoneSource(Node):
         sd = _sounddevice()
         self.chunks: queue.Queue = queue.Queue(maxsize=50)  # 1 s at 20 ms: bounded
         self.seq, self.done = 0, False
-        self.pub = self.create_publisher(AudioChunk, "audio", SENSOR_QOS)
+        self.pub = self.create_publisher(AudioChunk, "audio", AUDIO_QOS)
         self.stream = sd.InputStream(
             samplerate=SAMPLE_RATE,
             channels=1,

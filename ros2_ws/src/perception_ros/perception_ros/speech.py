@@ -12,7 +12,7 @@ import time
 from perception_msgs.msg import AudioChunk, Transcript
 
 from perception.ros import convert, pipeline
-from perception_ros.base import ModelNode, spin
+from perception_ros.base import AUDIO_QOS, ModelNode, spin
 
 
 class SpeechNode(ModelNode):
@@ -23,7 +23,7 @@ class SpeechNode(ModelNode):
 
     def make_io(self) -> None:
         self.pub = self.add_publisher(Transcript, "transcript")
-        self.add_subscription(AudioChunk, "audio", self.on_chunk)
+        self.add_subscription(AudioChunk, "audio", self.on_chunk, AUDIO_QOS)
 
     def on_chunk(self, msg: AudioChunk) -> None:
         if self.model is None or not self._active():

@@ -13,7 +13,7 @@ from rclpy.node import Node
 from perception.audio import SAMPLE_RATE, load_audio
 from perception.ros import convert
 from perception.ros.options import WavSourceOptions
-from perception_ros.base import SENSOR_QOS, declare_options, run_plain
+from perception_ros.base import AUDIO_QOS, declare_options, run_plain
 
 
 class WavSource(Node):
@@ -23,7 +23,7 @@ class WavSource(Node):
         pcm = np.clip(load_audio(self.o.path), -1, 1) * 32767
         self.step = SAMPLE_RATE * self.o.chunk_ms // 1000
         self.pcm, self.cursor, self.seq, self.done = pcm.astype(np.int16), 0, 0, False
-        self.pub = self.create_publisher(AudioChunk, "audio", SENSOR_QOS)
+        self.pub = self.create_publisher(AudioChunk, "audio", AUDIO_QOS)
         self.started = self.get_clock().now()
         period_s = self.o.chunk_ms / 1000 / self.o.realtime_factor
         self.create_timer(period_s, self.tick)
