@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from perception.config import check
 from perception.models.store import ModelStore
 from perception.vision import ppocr, weights
+from perception.vision.api import HELD_OUT_LANGUAGES, SEEN_LANGUAGES
 from perception.vision.languages import load_registry
 from perception.vision.mentor import Mentor, MentorConfig
 from perception.vision.render import GUIDE_HW_PX, language_templates
@@ -33,32 +34,7 @@ from perception.vision.script_id import ScriptIdNet, crop_region
 from perception.vision.synth import GroundTruth, render_scene
 
 IGNORE = 255
-SEEN = (
-    "en",
-    "ru",
-    "el",
-    "ar",
-    "he",
-    "hi",
-    "bn",
-    "ta",
-    "ko",
-    "ja",
-    "zh",
-    "hy",
-    "ka",
-    "am",
-    "gu",
-    "pa",
-    "or",
-    "kn",
-    "te",
-    "si",
-    "km",
-    "my",
-    "dv",
-    "chr",
-)
+SEEN = SEEN_LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -69,7 +45,7 @@ class TrainConfig:
 
     output: str = "perception/vision/weights/mentor-small.pt"
     seen_languages: tuple[str, ...] = SEEN
-    held_out_languages: tuple[str, ...] = ("ml", "th")
+    held_out_languages: tuple[str, ...] = HELD_OUT_LANGUAGES
     train_scenes: int = 300
     languages_per_scene: int = 3
     size_px: tuple[int, ...] = (640, 480)
