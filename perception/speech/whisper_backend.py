@@ -1,21 +1,17 @@
-"""Whisper speech recognition on torch through openai-whisper.
+"""Whisper on torch through openai-whisper: its options and loading a checkpoint.
 
-Owns loading a checkpoint from the model store (or a user's path) and turning whisper's result
-dict into typed segments. It does not read files (see :mod:`perception.audio`) and does not
-segment streams.
+Owns resolving a card name or a user's ``.pt`` path to a loaded model on a device. Decoding
+lives in :mod:`perception.speech.acoustic`; files and streams are read elsewhere.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import torch
 
-from perception.audio import SAMPLE_RATE
 from perception.config import check
 from perception.models.store import ModelStore
 
@@ -24,47 +20,17 @@ Device = Literal["auto", "cpu", "cuda"]
 
 @dataclass(frozen=True)
 class WhisperOptions:
-    """How Whisper runs. ``model`` is a card name or a path to an openai-whisper ``.pt`` file."""
+    """How Whisper runs. ``model`` is a card name or a path to an openai-whisper ``.pt`` file;
+    ``beam_size`` is also the N-best size; ``fp16`` applies on CUDA only."""
 
     model: str = "whisper-tiny.en"
     device: Device = "auto"
     language: str | None = None
     beam_size: int = 5
-    temperature: float = 0.0
     fp16: bool = True
-    condition_on_previous_text: bool = True
 
     def __post_init__(self) -> None:
         check(self.beam_size >= 1, f"beam_size must be >= 1, got {self.beam_size}")
-        check(
-            0.0 <= self.temperature <= 1.0,
-            f"temperature must be in [0, 1], got {self.temperature}",
-        )
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One decoded stretch of speech; times from the start of the audio."""
-
-    start_s: float
-    end_s: float
-    text: str
-    avg_logprob: float
-    no_speech_prob: float
-
-
-@dataclass(frozen=True)
-class Transcription:
-    """Result for one audio buffer, with the options that produced it."""
-
-    text: str
-    language: str
-    segments: tuple[Segment, ...]
-    audio_duration_s: float
-    transcribe_ms: float
-    model: str
-    device: str
-    options: WhisperOptions = field(repr=False)
 
 
 def resolve_device(device: Device) -> str:
@@ -101,50 +67,3 @@ def model_path(name_or_path: str, store: ModelStore | None = None) -> Path:
     if path.suffix == ".pt" and path.is_file():
         return path
     return (store or ModelStore()).resolve(name_or_path)
-
-
-class WhisperTranscriber:
-    """Loads Whisper once and transcribes float32 16 kHz buffers."""
-
-    def __init__(self, options: WhisperOptions, store: ModelStore | None = None) -> None:
-        self.options = options
-        self.device = resolve_device(options.device)
-        self.model = load_whisper(model_path(options.model, store), self.device)
-
-    def transcribe(self, audio: np.ndarray) -> Transcription:
-        """Transcribe mono float32 samples at 16 kHz, shape (N,)."""
-        import whisper
-
-        o = self.options
-        start = time.perf_counter()
-        result = whisper.transcribe(
-            self.model,
-            audio,
-            language=o.language,
-            beam_size=o.beam_size if o.temperature == 0.0 else None,
-            temperature=o.temperature,
-            fp16=o.fp16 and self.device == "cuda",
-            condition_on_previous_text=o.condition_on_previous_text,
-            verbose=None,
-        )
-        elapsed_ms = (time.perf_counter() - start) * 1e3
-        segments = tuple(
-            Segment(
-                float(s["start"]),
-                float(s["end"]),
-                s["text"].strip(),
-                float(s["avg_logprob"]),
-                float(s["no_speech_prob"]),
-            )
-            for s in result["segments"]
-        )
-        return Transcription(
-            text=result["text"].strip(),
-            language=result.get("language") or "",
-            segments=segments,
-            audio_duration_s=len(audio) / SAMPLE_RATE,
-            transcribe_ms=elapsed_ms,
-            model=o.model,
-            device=self.device,
-            options=o,
-        )

@@ -1,0 +1,31 @@
+import numpy as np
+import pytest
+
+from perception.audio import SAMPLE_RATE, load_audio
+from perception.eval.wer import count_errors
+from perception.speech.api import SpeechOptions, SpeechRecognizer, transcribe_audio
+from tests.conftest import SAMPLE_TEXT, SAMPLE_WAV
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def recognizer(store):
+    return SpeechRecognizer(SpeechOptions(), store)
+
+
+def test_bundled_clip_gives_the_spoken_words(recognizer, store):
+    transcripts = transcribe_audio(recognizer, load_audio(SAMPLE_WAV), store)
+    text = " ".join(t.text for t in transcripts)
+    assert count_errors(SAMPLE_TEXT, text).edits == 0, text
+    times = [(t.start_s, t.end_s) for t in transcripts]
+    assert times == sorted(times) and all(a < b for a, b in times)
+    assert all(t.fusion == "none" and t.nbest and t.language == "en" for t in transcripts)
+
+
+def test_silence_never_reaches_whisper(recognizer, store, monkeypatch):
+    calls = []
+    monkeypatch.setattr(recognizer, "decode", lambda audio: calls.append(audio))
+    noise = 0.005 * np.random.default_rng(0).standard_normal(3 * SAMPLE_RATE)
+    assert transcribe_audio(recognizer, noise.astype(np.float32), store) == []
+    assert calls == []
