@@ -75,10 +75,18 @@ def runtime_checks() -> list[Check]:
         _import_check("extra:llm", "transformers", "transformers", "`pip install -e '.[llm]'`"),
         _import_check("extra:llm", "gguf", "gguf", "`pip install -e '.[llm]'`"),
         _import_check("extra:ros", "rclpy", "ros-kilted-rclpy", "`pip install -e '.[ros]'`"),
-        _import_check("extra:ros", "perception_msgs.msg", "perception_msgs",
-                      "build the interfaces: `bash scripts/build_ros_msgs.sh`"),
-        _import_check("extra:ros", "perception_ros", "perception_ros",
-                      "`pip install -e ros2_ws/src/perception_ros`"),
+        _import_check(
+            "extra:ros",
+            "perception_msgs.msg",
+            "perception_msgs",
+            "build the interfaces: `bash scripts/build_ros_msgs.sh`",
+        ),
+        _import_check(
+            "extra:ros",
+            "perception_ros",
+            "perception_ros",
+            "`pip install -e ros2_ws/src/perception_ros`",
+        ),
         _import_check(
             "extra:gpu",
             "tensorrt",

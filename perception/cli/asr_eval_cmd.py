@@ -22,10 +22,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", type=Path, help="data folder (default: $PERCEPTION_HOME/data/speech)")
     p.add_argument("--seed", type=int, default=0, help="data and split seed")
     p.add_argument("--limit", type=int, help="use only the first N items of each split")
-    p.add_argument("--dev-limit", type=int, default=20,
-                   help="dev items for the window check and the static-weight search")
-    p.add_argument("--test-every", type=int, default=2,
-                   help="keep every n-th test item (1 = all 100; 2 = 50, about 30 min on 2 cores)")
+    p.add_argument(
+        "--dev-limit",
+        type=int,
+        default=20,
+        help="dev items for the window check and the static-weight search",
+    )
+    p.add_argument(
+        "--test-every",
+        type=int,
+        default=2,
+        help="keep every n-th test item (1 = all 100; 2 = 50, about 30 min on 2 cores)",
+    )
     p.add_argument("--config", type=Path, help="YAML config (the speech section is used)")
     p.add_argument("--out", type=Path, default=Path("out/asr_eval.json"), help="JSON report")
     p.set_defaults(run=_run)

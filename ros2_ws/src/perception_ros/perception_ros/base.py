@@ -97,8 +97,9 @@ class ModelNode(LifecycleNode):
         self._io.append(("pub", pub))
         return pub
 
-    def add_subscription(self, msg_type: type, topic: str, callback: Any,
-                         qos: QoSProfile = SENSOR_QOS) -> Any:
+    def add_subscription(
+        self, msg_type: type, topic: str, callback: Any, qos: QoSProfile = SENSOR_QOS
+    ) -> Any:
         """A stream subscription (sensor-data QoS by default), destroyed again in cleanup."""
         sub = self.create_subscription(msg_type, topic, callback, qos)
         self._io.append(("sub", sub))
