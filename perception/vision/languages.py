@@ -82,6 +82,11 @@ def _ttf(name: str) -> str:
     return str(NOTO_TTF / name)
 
 
+def _sans(family: str) -> tuple[str, str]:
+    """Regular and bold Noto Sans faces of one script family (e.g. "Armenian")."""
+    return _ttf(f"NotoSans{family}-Regular.ttf"), _ttf(f"NotoSans{family}-Bold.ttf")
+
+
 _CJK = str(NOTO_OTF / "NotoSansCJK-Regular.ttc") + "#0"
 _CJK_SERIF = str(NOTO_OTF / "NotoSerifCJK-Regular.ttc") + "#0"
 _LATIN_FONTS = (
@@ -94,7 +99,7 @@ _LATIN_FONTS = (
 def _indic(
     code: str, name: str, script: str, consonants: str, vowels: str, marks: str, fonts: str
 ) -> Language:
-    faces = (_ttf(f"NotoSans{fonts}-Regular.ttf"), _ttf(f"NotoSans{fonts}-Bold.ttf"))
+    faces = _sans(fonts)
     serif = NOTO_TTF / f"NotoSerif{fonts}-Regular.ttf"
     faces += (str(serif),) if serif.is_file() else ()
     chars = consonants + vowels
@@ -114,14 +119,14 @@ BUILTIN: tuple[Language, ...] = (
         "ar",
         "Arabic",
         "arabic",
-        (_ttf("NotoSansArabic-Regular.ttf"), _ttf("NotoSansArabic-Bold.ttf")),
+        _sans("Arabic"),
         "ا-يپچگ",
     ),
     Language(
         "he",
         "Hebrew",
         "hebrew",
-        (_ttf("NotoSansHebrew-Regular.ttf"), _ttf("NotoSansHebrew-Bold.ttf")),
+        _sans("Hebrew"),
         "א-ת",
     ),
     _indic("hi", "Hindi", "devanagari", "क-ह", "अ-औ", "ा-ौं", "Devanagari"),
@@ -142,7 +147,7 @@ BUILTIN: tuple[Language, ...] = (
         "hy",
         "Armenian",
         "armenian",
-        (_ttf("NotoSansArmenian-Regular.ttf"), _ttf("NotoSansArmenian-Bold.ttf")),
+        _sans("Armenian"),
         "ա-ֆ",
         vowels="աեէըիոօ",
     ),
@@ -150,7 +155,7 @@ BUILTIN: tuple[Language, ...] = (
         "ka",
         "Georgian",
         "georgian",
-        (_ttf("NotoSansGeorgian-Regular.ttf"), _ttf("NotoSansGeorgian-Bold.ttf")),
+        _sans("Georgian"),
         "ა-ჰ",
         vowels="აეიოუ",
     ),
@@ -158,7 +163,7 @@ BUILTIN: tuple[Language, ...] = (
         "am",
         "Amharic",
         "ethiopic",
-        (_ttf("NotoSansEthiopic-Regular.ttf"), _ttf("NotoSansEthiopic-Bold.ttf")),
+        _sans("Ethiopic"),
         "ሀ-ፚ",
         rule="logographic",
         min_len=2,
@@ -168,7 +173,7 @@ BUILTIN: tuple[Language, ...] = (
         "chr",
         "Cherokee",
         "cherokee",
-        (_ttf("NotoSansCherokee-Regular.ttf"), _ttf("NotoSansCherokee-Bold.ttf")),
+        _sans("Cherokee"),
         "Ꭰ-Ᏼ",
         rule="logographic",
     ),
