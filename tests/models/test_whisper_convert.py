@@ -12,6 +12,7 @@ from whisper.model import ModelDimensions, Whisper
 from perception.models.whisper_convert import convert_ct2_whisper
 from perception.speech.whisper_backend import load_whisper
 from tests.models.ct2_writer import write_ct2_model
+from tests.whisper_models import seeded_whisper
 
 DIMS = ModelDimensions(
     n_mels=80,
@@ -99,12 +100,7 @@ def whisper_to_ct2(model: Whisper) -> dict[str, np.ndarray]:
 
 @pytest.fixture()
 def random_whisper() -> Whisper:
-    torch.manual_seed(0)
-    model = Whisper(DIMS)
-    with torch.no_grad():  # the decoder's positional embedding starts as torch.empty: fill all
-        for p in model.parameters():
-            p.copy_(0.05 * torch.randn_like(p))
-    return model.eval()
+    return seeded_whisper(DIMS)
 
 
 def test_conversion_round_trips_every_tensor_and_the_logits(tmp_path, random_whisper):

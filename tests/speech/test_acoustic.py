@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
-import torch
 from whisper.model import ModelDimensions, Whisper
 
 from perception.audio import load_audio
 from perception.speech.acoustic import AcousticModel
 from perception.speech.whisper_backend import load_whisper
 from tests.conftest import SAMPLE_TEXT, SAMPLE_WAV
+from tests.whisper_models import seeded_whisper
 
 TINY_MULTILINGUAL = ModelDimensions(
     n_mels=80,
@@ -25,12 +25,7 @@ TINY_MULTILINGUAL = ModelDimensions(
 
 
 def random_multilingual_whisper() -> Whisper:
-    torch.manual_seed(0)
-    model = Whisper(TINY_MULTILINGUAL)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(0.05 * torch.randn_like(p))
-    return model.eval()
+    return seeded_whisper(TINY_MULTILINGUAL)
 
 
 def test_multilingual_plumbing_uses_the_language_token():
