@@ -158,15 +158,18 @@ class ModelNode(LifecycleNode):
         msg.header.stamp = self.get_clock().now().to_msg()
         self._diag_pub.publish(msg)
 
-    # subclass interface ----------------------------------------------------------------------
+    # subclass interface: every node (text_detector, speech) overrides all three --------------
     def load(self, options: Any) -> Any:
-        raise NotImplementedError
+        """Build the library object from the options (called in configure)."""
+        raise NotImplementedError(f"{type(self).__name__} must override load()")
 
     def make_io(self) -> None:
-        raise NotImplementedError
+        """Create the node's publishers and subscriptions (called in configure)."""
+        raise NotImplementedError(f"{type(self).__name__} must override make_io()")
 
     def process(self, item: Any) -> None:
-        raise NotImplementedError
+        """Handle one item taken from the newest-wins slot (worker thread)."""
+        raise NotImplementedError(f"{type(self).__name__} must override process()")
 
 
 def spin(node_class: type, name: str) -> int:
