@@ -7,6 +7,7 @@ so Whisper never sees silence.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -103,6 +104,14 @@ class SpeechRecognizer:
         temps = Temperatures(asr=o.asr_temperature, llm=o.llm_temperature)
         self.fused = FusedDecoder(lm, self.acoustic, o.llm, temps, prompt_cache)
         self.model_ids = (o.asr.model, o.llm.model)
+
+    def update(self, **changes) -> None:
+        """Change calibration or fusion fields (``asr_temperature``, ``llm_temperature``,
+        ``static_weight``) without reloading models; the fused decoder follows the options."""
+        self.options = dataclasses.replace(self.options, **changes)
+        if self.fused is not None:
+            o = self.options
+            self.fused.t = Temperatures(asr=o.asr_temperature, llm=o.llm_temperature)
 
     def decode(self, audio: np.ndarray) -> Decoded:
         """Features, N-best and no-speech probability of one utterance (16 kHz float32)."""

@@ -28,7 +28,6 @@ from perception.speech.dataset import Item, build_dataset, load_item_audio
 from perception.speech.fusion import Calibration, fit_temperature
 from perception.speech.ger import prompt_ids
 from perception.speech.types import Fusion
-from perception.speech.uadf import Temperatures
 
 METHODS: tuple[Fusion, ...] = ("none", "ger", "static", "uadf")
 LABELS = {"none": "AM-only", "ger": "GER", "static": "static fusion", "uadf": "UADF"}
@@ -99,19 +98,14 @@ def tune_static(
     decoded = [(it, rec.decode(_audio(root, it))) for it in tqdm(items, desc="dev decode")]
     table = {}
     for weight in grid:
-        rec_w = _with_static(rec, weight)
+        rec.update(static_weight=weight)
         pairs = [
-            (it.text, rec_w.fuse(d, "static"))
+            (it.text, rec.fuse(d, "static"))
             for it, d in tqdm(decoded, desc=f"dev static w={weight}")
         ]
         table[weight] = _wer(pairs, "en" if rec.acoustic.language == "en" else "")
     best = min(table, key=lambda w: (table[w], w))
     return best, table
-
-
-def _with_static(rec: SpeechRecognizer, weight: float) -> SpeechRecognizer:
-    rec.options = dataclasses.replace(rec.options, static_weight=weight)
-    return rec
 
 
 def measure_trim(options: SpeechOptions, root: Path, items: list[Item]) -> dict[str, dict]:
@@ -215,14 +209,9 @@ def run_eval(options: EvalOptions, out_json: Path | None = None) -> dict:
     trim = measure_trim(options.speech, options.data_dir, dev)
     rec = SpeechRecognizer(dataclasses.replace(options.speech, fusion="uadf"))
     temps = calibrate(rec, options.data_dir, cal)
-    rec.fused.t = Temperatures(asr=temps["asr"].temperature, llm=temps["llm"].temperature)
-    rec.options = dataclasses.replace(
-        rec.options,
-        asr_temperature=temps["asr"].temperature,
-        llm_temperature=temps["llm"].temperature,
-    )
+    rec.update(asr_temperature=temps["asr"].temperature, llm_temperature=temps["llm"].temperature)
     weight, dev_table = tune_static(rec, options.data_dir, dev, options.static_grid)
-    rec.options = dataclasses.replace(rec.options, static_weight=weight)
+    rec.update(static_weight=weight)
     scored = run_test(rec, options.data_dir, test)
     report = {
         "splits": {"calibration": len(cal), "dev": len(dev), "test": len(test)},
