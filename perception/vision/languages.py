@@ -106,6 +106,18 @@ def _indic(
     return Language(code, name, script, faces, chars, marks, vowels, "abugida", 2, 5)
 
 
+def _letters(code: str, name: str, script: str, family: str, chars: str) -> Language:
+    """A script whose words are random runs of its block's letters (abjads, syllabaries and
+    scripts without a simple syllable rule here); fonts: every Noto Sans face of ``family``."""
+    faces = tuple(
+        str(NOTO_TTF / f"NotoSans{family}-{w}.ttf")
+        for w in ("Regular", "Bold")
+        if (NOTO_TTF / f"NotoSans{family}-{w}.ttf").is_file()
+    )
+    return Language(code, name, script, faces or _sans(family), chars, rule="logographic",
+                    min_len=2, max_len=6)  # fmt: skip
+
+
 # Character sets are the Unicode blocks' letters (Unicode 15, chapter per script); vowels drive
 # the consonant-vowel alternation that makes Latin/Cyrillic/Greek words look like words.
 BUILTIN: tuple[Language, ...] = (
@@ -194,6 +206,36 @@ BUILTIN: tuple[Language, ...] = (
 )
 
 
+# Training-only scripts, more variety for MENTOR's meta-training (configs/vision/gpu.yaml);
+# none is a close relative of the held-out Malayalam or Thai (no Tai, Lao, Grantha or Tulu).
+EXTRA_SCRIPTS: tuple[Language, ...] = (
+    _letters("syr", "Syriac", "syriac", "Syriac", "ܐ-ܬ"),
+    _letters("tzm", "Tamazight", "tifinagh", "Tifinagh", "ⴰ-ⵧ"),
+    _letters("nqo", "N'Ko", "nko", "NKo", "ߊ-ߪ"),
+    _letters("iu", "Inuktitut", "canadian-syllabics", "CanadianAboriginal", "ᐁ-ᐧᐱ-ᑦᑫ-ᒐ"),
+    _letters("sat", "Santali", "ol-chiki", "OlChiki", "ᱚ-ᱽ"),
+    _letters("jv", "Javanese", "javanese", "Javanese", "ꦄ-ꦲ"),
+    _letters("vai", "Vai", "vai", "Vai", "ꔀ-ꕿ"),
+    _letters("ii", "Nuosu", "yi", "Yi", "ꀀ-ꅿ"),
+    _letters("ff", "Fulah (Adlam)", "adlam", "Adlam", "𞤢-𞥃"),
+    _letters("mni", "Meitei", "meetei-mayek", "MeeteiMayek", "ꯀ-ꯢ"),
+    _letters("bax", "Bamum", "bamum", "Bamum", "ꚠ-ꛯ"),
+    _letters("su", "Sundanese", "sundanese", "Sundanese", "ᮃ-ᮠ"),
+    _letters("rhg", "Rohingya", "hanifi-rohingya", "HanifiRohingya", "𐴀-𐴣"),
+    Language(
+        "bo",
+        "Tibetan",
+        "tibetan",
+        (_ttf("NotoSerifTibetan-Regular.ttf"), _ttf("NotoSerifTibetan-Bold.ttf")),
+        "ཀ-ཨ",
+        marks="ིེོུ",
+        rule="abugida",
+        min_len=2,
+        max_len=5,
+    ),  # fmt: skip
+)
+
+
 def user_registry_path() -> Path:
     """Where added languages persist: ``$PERCEPTION_HOME/vision/languages.yaml``."""
     home = Path(os.environ.get("PERCEPTION_HOME", Path.home() / ".cache" / "perception"))
@@ -202,7 +244,7 @@ def user_registry_path() -> Path:
 
 def load_registry(path: Path | None = None) -> dict[str, Language]:
     """Built-in languages, then the user's (a user language may replace a built-in by code)."""
-    registry = {lang.code: lang for lang in BUILTIN}
+    registry = {lang.code: lang for lang in BUILTIN + EXTRA_SCRIPTS}
     path = user_registry_path() if path is None else path
     if path.is_file():
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -6,6 +6,7 @@ import pytest
 from perception.errors import ConfigError
 from perception.vision.languages import (
     BUILTIN,
+    EXTRA_SCRIPTS,
     Language,
     add_language,
     expand_ranges,
@@ -27,7 +28,7 @@ def test_registry_has_twelve_scripts_and_fonts_exist():
     scripts = {lang.script for lang in BUILTIN}
     assert len(scripts) >= 12
     assert {"latin", "cyrillic", "greek", "arabic", "hebrew", "devanagari", "thai"} <= scripts
-    for lang in BUILTIN:
+    for lang in BUILTIN + EXTRA_SCRIPTS:
         for font in lang.fonts:
             assert Path(font.split("#")[0]).is_file(), font
 
@@ -56,7 +57,7 @@ def test_add_language_with_missing_font_says_what_to_do(tmp_path):
         add_language(lang, tmp_path / "l.yaml")
 
 
-@pytest.mark.parametrize("lang", BUILTIN, ids=lambda lang: lang.code)
+@pytest.mark.parametrize("lang", BUILTIN + EXTRA_SCRIPTS, ids=lambda lang: lang.code)
 def test_every_language_renders_ink(lang):
     word = word_list(lang, "train", 5)[0]
     assert text_mask(word, lang.fonts[0], 32).max() == 255
