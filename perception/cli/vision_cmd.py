@@ -20,18 +20,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     tr = vsub.add_parser("train", help="train MENTOR and the script-ID baseline")
     tr.add_argument("--config", type=Path, required=True, help="e.g. configs/vision/small.yaml")
     tr.add_argument("--output", help="checkpoint path (overrides the config's output)")
+    tr.add_argument("--time-budget-s", type=float, help="cap MENTOR's steps to fit this time")
     tr.set_defaults(run=_train)
+
+    da = vsub.add_parser("data", help="render a training config's crops into its data_cache")
+    da.add_argument("--config", type=Path, required=True, help="e.g. configs/vision/gpu.yaml")
+    da.set_defaults(run=_data)
 
     ev = vsub.add_parser("eval", help="MLT-protocol tables: MENTOR vs PP-OCRv4 vs script-ID")
     ev.add_argument("--config", type=Path, help="YAML with EvalConfig fields")
     ev.add_argument("--scenes", type=int, help="scenes per set (seen / unseen)")
-    ev.add_argument("--weights", help="MENTOR checkpoint (default: bundled mentor-small)")
+    ev.add_argument("--weights", help="MENTOR checkpoint path or bundled name (mentor-gpu)")
     ev.add_argument("--threads", type=int, help="CPU threads")
     ev.set_defaults(run=_eval)
 
     ex = vsub.add_parser("export", help="ONNX of the detector and of the Text Finder")
     ex.add_argument("--out", type=Path, default=Path("build/vision"), help="output folder")
-    ex.add_argument("--weights", help="MENTOR checkpoint (default: bundled mentor-small)")
+    ex.add_argument("--weights", help="MENTOR checkpoint path or bundled name (mentor-gpu)")
     ex.set_defaults(run=_export)
 
 
@@ -41,7 +46,20 @@ def _train(args: argparse.Namespace) -> int:
     cfg = load_yaml(TrainConfig, args.config)
     if args.output:
         cfg = dataclasses.replace(cfg, output=args.output)
+    if args.time_budget_s is not None:
+        cfg = dataclasses.replace(cfg, time_budget_s=args.time_budget_s)
     train(cfg)
+    return 0
+
+
+def _data(args: argparse.Namespace) -> int:
+    from perception.errors import ConfigError
+    from perception.vision.train import TrainConfig, load_data
+
+    cfg = load_yaml(TrainConfig, args.config)
+    if not cfg.data_cache:
+        raise ConfigError(f"{args.config} sets no data_cache: nowhere to write the crops")
+    load_data(cfg)
     return 0
 
 
@@ -59,6 +77,6 @@ def _eval(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from perception.vision.export import export_all
 
-    for path in export_all(args.out, Path(args.weights) if args.weights else None):
+    for path in export_all(args.out, args.weights or ""):
         print(path)
     return 0

@@ -63,8 +63,8 @@ class VisionOptions:
     unclip_ratio: DB polygon growth, D = area * ratio / perimeter.
     language_threshold: mean language-map probability below which a region is "unknown".
     languages: registry codes MENTOR looks for; empty = DEFAULT_LANGUAGES plus user-added ones.
-    weights: MENTOR / script-id checkpoint path; empty = the bundled small model (card
-        ``mentor-small``).
+    weights: MENTOR / script-id checkpoint: a path, or a bundled name ("mentor-small",
+        "mentor-gpu"); empty = the default bundled model, mentor-small.
     threads: CPU threads for onnxruntime and torch (0 = library default).
     """
 

@@ -1,14 +1,13 @@
 """The three text detectors behind :func:`perception.vision.api.load_detector`.
 
 All share one pipeline: PP-OCRv4 features and probability map (onnxruntime or torch), DB
-post-processing, then a language per region from MENTOR's maps ("mentor"), from a crop
-classifier ("script-id") or none ("ppocr"). Only the language step differs, so detection
+post-processing, then a language per region from its rectified crop: MENTOR's Text Finder
+against every language's template kernels ("mentor"), a crop classifier over the seen languages
+("script-id"), or none ("ppocr"). Only the language step differs, so detection
 numbers of the three are comparable by construction. This module does not train anything.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -21,10 +20,10 @@ from perception.vision.postprocess import (
     Candidate,
     DbOptions,
     db_candidates,
-    label_languages,
+    pick_labels,
     to_regions,
 )
-from perception.vision.render import GUIDE_HW_PX, language_templates
+from perception.vision.render import template_batch
 from perception.vision.script_id import crop_region
 from perception.vision.types import UNKNOWN_LANGUAGE, TextRegion
 
@@ -66,67 +65,50 @@ class PpocrDetector:
         return to_regions(cands, labels, prepared.scale_xy, image.shape[:2])
 
 
-class MentorDetector(PpocrDetector):
-    """PP-OCRv4 regions labelled by MENTOR's per-language text maps."""
-
-    def __init__(self, options: VisionOptions, store: ModelStore) -> None:
-        super().__init__(options, store)
-        path = Path(options.weights) if options.weights else None
-        self.ckpt = weights.load(path, options.device)
-        self.codes = resolve_languages(options.languages)
-        self.kernels = language_kernels(self.ckpt.mentor, self.codes, self.backbone)
-
-    def language_maps(self, feat: torch.Tensor, x: np.ndarray) -> np.ndarray:
-        """(L, h, w) probabilities, one map per language in ``self.codes``."""
-        image = torch.from_numpy(x).to(self.options.device)
-        with torch.no_grad():
-            logits = self.ckpt.mentor.maps(feat.float(), image, self.kernels)
-        return torch.sigmoid(logits)[0].cpu().numpy()
-
-    def detect(self, image: np.ndarray) -> list[TextRegion]:
-        _check_image(image)
-        prepared, prob, feat = self.features(image)
-        cands = db_candidates(prob, self.db)
-        if not cands:
-            return []
-        maps = self.language_maps(feat, prepared.tensor)
-        labels = label_languages(
-            cands, maps, self.codes, ppocr.STRIDE_PX, self.options.language_threshold
-        )
-        return to_regions(cands, labels, prepared.scale_xy, image.shape[:2])
-
-
 class ScriptIdDetector(PpocrDetector):
     """PP-OCRv4 regions labelled by the crop classifier trained on seen languages only."""
 
     def __init__(self, options: VisionOptions, store: ModelStore) -> None:
         super().__init__(options, store)
-        path = Path(options.weights) if options.weights else None
-        self.ckpt = weights.load(path, options.device)
+        self.ckpt = weights.load(weights.resolve(options.weights), options.device)
 
-    def classify(
-        self, image: np.ndarray, cands: list[Candidate], scale_xy
-    ) -> list[tuple[str, float]]:
-        if not cands:
-            return []
-        crops = np.stack([crop_region(image, c.polygon_px * np.float32(scale_xy)) for c in cands])
-        with torch.no_grad():
-            x = torch.from_numpy(crops)[:, None].to(self.options.device)
-            prob = torch.softmax(self.ckpt.script_id(x), 1).cpu().numpy()
-        best = prob.argmax(1)
-        classes = self.ckpt.script_id_classes
-        thr = self.options.language_threshold
-        return [
-            (classes[b] if p[b] >= thr else UNKNOWN_LANGUAGE, float(p[b]))
-            for b, p in zip(best, prob, strict=True)
-        ]
+    def probabilities(self, crops: torch.Tensor) -> tuple[np.ndarray, list[str]]:
+        """Crops (N, 1, 32, 128) → class probabilities (N, C) and the C class codes."""
+        prob = torch.softmax(self.ckpt.script_id(crops), 1)
+        return prob.cpu().numpy(), self.ckpt.script_id_classes
 
     def detect(self, image: np.ndarray) -> list[TextRegion]:
         _check_image(image)
         prepared, prob, _ = self.features(image)
         cands = db_candidates(prob, self.db)
-        labels = self.classify(image, cands, prepared.scale_xy)
+        if not cands:
+            return []
+        crops = region_crops(image, cands, prepared.scale_xy).to(self.options.device)
+        with torch.no_grad():
+            probs, classes = self.probabilities(crops)
+        labels = pick_labels(probs, classes, self.options.language_threshold)
         return to_regions(cands, labels, prepared.scale_xy, image.shape[:2])
+
+
+class MentorDetector(ScriptIdDetector):
+    """PP-OCRv4 regions labelled by MENTOR: each region's crop against every language's kernel
+    (computed once from its printed templates), plus the "unknown" outcome."""
+
+    def __init__(self, options: VisionOptions, store: ModelStore) -> None:
+        super().__init__(options, store)
+        self.codes = resolve_languages(options.languages)
+        self.kernels = language_kernels(self.ckpt.mentor, self.codes, options.device)
+
+    def probabilities(self, crops: torch.Tensor) -> tuple[np.ndarray, list[str]]:
+        """Crops → (N, L + 1) probabilities, the last column "unknown"; and the L codes."""
+        prob = torch.softmax(self.ckpt.mentor(crops, self.kernels), 1)
+        return prob.cpu().numpy(), self.codes
+
+
+def region_crops(image: np.ndarray, cands: list[Candidate], scale_xy) -> torch.Tensor:
+    """Each candidate rectified to a (1, 32, 128) crop of the original image, ink = 1."""
+    crops = [crop_region(image, c.polygon_px * np.float32(scale_xy)) for c in cands]
+    return torch.from_numpy(np.stack(crops))[:, None]
 
 
 def resolve_languages(codes: tuple[str, ...]) -> list[str]:
@@ -144,23 +126,13 @@ def resolve_languages(codes: tuple[str, ...]) -> list[str]:
     return list(codes)
 
 
-def language_kernels(mentor, codes: list[str], backbone, seed: int = 0) -> torch.Tensor:
-    """Dynamic-conv kernels (L, P) from each language's printed templates: no gradient step.
-
-    Args:
-        backbone: x (K, 3, H, W) → (prob maps, features (K, 96, H/4, W/4) tensor).
-    """
+def language_kernels(mentor, codes: list[str], device: str = "cpu", seed: int = 0) -> torch.Tensor:
+    """Dynamic-conv kernels (L, P) from each language's printed templates: no gradient step."""
     registry = load_registry()
     k = mentor.cfg.templates_per_language
-    stacks = []
-    for code in codes:
-        ink = language_templates(registry[code], k, "train", seed, GUIDE_HW_PX)
-        x, cells = ppocr.template_inputs(ink)
-        _, feat = backbone(x)
-        dev = feat.device
-        stacks.append((feat.float(), torch.from_numpy(x).to(dev), torch.from_numpy(cells).to(dev)))
+    templates = [torch.from_numpy(template_batch(registry[c], k, seed)) for c in codes]
     with torch.no_grad():
-        return mentor.kernels(stacks)
+        return mentor.kernels([t.to(device) for t in templates])
 
 
 def _check_image(image: np.ndarray) -> None:

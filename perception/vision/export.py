@@ -1,9 +1,10 @@
 """ONNX export of the vision models: the shared detector and MENTOR's Text Finder.
 
 The detector graph is the torch module converted from PP-OCRv4 (what we would fine-tune),
-re-exported with both outputs (probability map, stride-4 features). The Text Finder takes the
-language kernels as an input (``kernels`` (L, P)), so a deployed engine adds a language by
-feeding a new kernel row computed once from templates, without re-export. Each file gets a JSON
+re-exported with both outputs (probability map, stride-4 features). The Text Finder graph
+(region encoder + dynamic convolution + pooling) takes the language kernels as an input
+(``kernels`` (L, P)), so a deployed engine adds a language by feeding a new kernel row computed
+once from templates, without re-export. Each file gets a JSON
 manifest (opset, shapes, source checksum). This module does not run the graphs.
 """
 
@@ -17,6 +18,7 @@ import torch
 from perception.models.store import ModelStore, sha256_file
 from perception.vision import ppocr, weights
 from perception.vision.mentor import Mentor
+from perception.vision.render import TEMPLATE_HW_PX
 
 OPSET = 17
 
@@ -35,52 +37,24 @@ def export_detector(out: Path, store: ModelStore | None = None) -> Path:
     return path
 
 
-class FinderGraph(torch.nn.Module):
-    """What ``text_finder.onnx`` holds: pixel encoder + Text Finder with kernels as an input."""
-
-    def __init__(self, mentor: Mentor) -> None:
-        super().__init__()
-        self.mentor = mentor
-
-    def forward(
-        self, features: torch.Tensor, image: torch.Tensor, kernels: torch.Tensor
-    ) -> torch.Tensor:
-        return self.mentor.maps(features, image, kernels)
-
-
 def export_finder_graph(mentor: Mentor, path: Path) -> Path:
-    """features (B, 96, h, w), image (B, 3, 4h, 4w), kernels (L, P) → logits (B, L, h, w)."""
-    cfg = mentor.cfg
-    args = (
-        torch.zeros(1, cfg.feature_channels, 120, 160),
-        torch.zeros(1, 3, 480, 640),
-        torch.zeros(2, cfg.kernel_size),
-    )
-    dynamic = {
-        "features": {0: "batch", 2: "h", 3: "w"},
-        "image": {0: "batch", 2: "height", 3: "width"},
-        "kernels": {0: "languages"},
-    }
-    _export(
-        FinderGraph(mentor.eval()),
-        args,
-        path,
-        ["features", "image", "kernels"],
-        ["logits"],
-        dynamic,
-    )
+    """crops (B, 1, 32, 128), kernels (L, P) → region logits (B, L + 1), "unknown" last."""
+    args = (torch.zeros(2, 1, *TEMPLATE_HW_PX), torch.zeros(3, mentor.cfg.kernel_size))
+    dynamic = {"crops": {0: "batch"}, "kernels": {0: "languages"}, "logits": {0: "batch"}}
+    _export(mentor.eval(), args, path, ["crops", "kernels"], ["logits"], dynamic)
     return path
 
 
-def export_text_finder(out: Path, checkpoint: Path | None = None) -> Path:
-    """``text_finder.onnx`` from a checkpoint (default: the bundled one), with a manifest."""
-    ckpt = weights.load(checkpoint)
+def export_text_finder(out: Path, checkpoint: str = "") -> Path:
+    """``text_finder.onnx`` from a checkpoint path or bundled name (default: mentor-small),
+    with a manifest."""
+    ckpt = weights.load(weights.resolve(checkpoint))
     path = export_finder_graph(ckpt.mentor, out / "text_finder.onnx")
     _manifest(path, {"kernel_size": ckpt.mentor.cfg.kernel_size, "checkpoint_meta": ckpt.meta})
     return path
 
 
-def export_all(out: Path, checkpoint: Path | None = None) -> list[Path]:
+def export_all(out: Path, checkpoint: str = "") -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     return [export_detector(out), export_text_finder(out, checkpoint)]
 

@@ -47,23 +47,13 @@ def prepare(image: np.ndarray, max_side_px: int = 960, min_side_px: int = 0) -> 
     ratio = min(max(1.0, min_side_px / min(h, w)), max_side_px / max(h, w))
     nh, nw = (max(32, int(round(s * ratio / 32)) * 32) for s in (h, w))
     resized = cv2.resize(image, (nw, nh)) if (nh, nw) != (h, w) else image
-    x = (resized[..., ::-1].astype(np.float32) / 255.0 - _MEAN) / _STD
-    return Prepared(np.ascontiguousarray(x.transpose(2, 0, 1)[None]), (w / nw, h / nh))
+    return Prepared(normalize(resized[None]), (w / nw, h / nh))
 
 
 def normalize(images: np.ndarray) -> np.ndarray:
     """(N, H, W, 3) uint8 RGB (sides multiples of 32) → (N, 3, H, W) float32 network input."""
     x = (images[..., ::-1].astype(np.float32) / 255.0 - _MEAN) / _STD
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
-
-
-def template_inputs(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Templates (K, H, W) ink in [0, 1] → (network input (K, 3, H, W), ink mask at stride 4
-    (K, 1, H/4, W/4): 1 where a 4x4 cell holds any ink)."""
-    k, h, w = ink.shape
-    images = np.repeat((255 * (1 - ink)).astype(np.uint8)[..., None], 3, axis=3)
-    cells = ink.reshape(k, h // STRIDE_PX, STRIDE_PX, w // STRIDE_PX, STRIDE_PX).max((2, 4))
-    return normalize(images), (cells > 0.2).astype(np.float32)[:, None]
 
 
 @lru_cache(maxsize=4)

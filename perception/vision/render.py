@@ -16,10 +16,9 @@ from PIL import Image, ImageDraw, ImageFont
 from perception.errors import ConfigError
 from perception.vision.languages import Language, Split, word_list
 
+# Templates and the rectified region crops that MENTOR and the script-ID baseline read share this
+# shape, so the Dynamic Guide and the Text Finder see text in one frame.
 TEMPLATE_HW_PX = (32, 128)
-# Templates for the Dynamic Guide pass through the detector backbone (stride 32), so they are
-# drawn larger: 48 px text, the middle of the scene generator's size range.
-GUIDE_HW_PX = (64, 192)
 
 
 @lru_cache(maxsize=256)
@@ -91,3 +90,9 @@ def language_templates(
         ]
     )
     return (255 - out).astype(np.float32) / 255.0
+
+
+def template_batch(language: Language, count: int, seed: int = 0) -> np.ndarray:
+    """MENTOR's input for a language: ``count`` training-split templates as (K, 1, 32, 128)
+    float32 in [0, 1] (1 = ink), the shape of a rectified region crop."""
+    return language_templates(language, count, "train", seed, TEMPLATE_HW_PX)[:, None]

@@ -1,10 +1,12 @@
 """MENTOR checkpoints: one file holding MENTOR, the script-ID baseline and their configs.
 
-This module owns the checkpoint format and the bundled small model. The bundled file lives
-beside its model card (``perception/vision/weights/mentor-small.{pt,yaml}``), not in
-``models/``, because project cards there must be PyPI-pinned (tests/models/test_store.py); the
-card has the same schema (:class:`~perception.models.cards.ModelCard`, local source, sha256) and
-is checked on every load. It does not know how the weights were trained.
+This module owns the checkpoint format and the bundled models: ``mentor-small`` (the
+default, from ``configs/vision/small.yaml`` on a CPU) and ``mentor-gpu`` (from
+``configs/vision/gpu.yaml`` on an H200). Each file lives beside its model card
+(``perception/vision/weights/NAME.{pt,yaml}``), not in ``models/``, because project cards
+there must be PyPI-pinned (tests/models/test_store.py); the card has the same schema
+(:class:`~perception.models.cards.ModelCard`, local source, sha256) and is checked on every
+load. It does not know how the weights were trained.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from perception.vision.mentor import Mentor, MentorConfig
 from perception.vision.script_id import ScriptIdNet
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-BUNDLED_CARD = WEIGHTS_DIR / "mentor-small.yaml"
-FORMAT = "perception-mentor/1"
+DEFAULT_NAME = "mentor-small"
+FORMAT = "perception-mentor/2"
 _TRAIN_HINT = "train it with `perception vision train --config configs/vision/small.yaml`"
 
 
@@ -55,11 +57,20 @@ def save(path: Path, ckpt: Checkpoint) -> None:
     tmp.replace(path)
 
 
-def bundled_path() -> Path:
-    """The bundled small checkpoint, after checking it against its card's sha256."""
-    if not BUNDLED_CARD.is_file():
-        raise ModelNotFoundError(f"no MENTOR model card at {BUNDLED_CARD}; {_TRAIN_HINT}")
-    card = read_card(BUNDLED_CARD)
+def bundled_names() -> list[str]:
+    """Names of the checkpoints shipped in the package (each has a card beside it)."""
+    return sorted(p.stem for p in WEIGHTS_DIR.glob("*.yaml"))
+
+
+def bundled_path(name: str = DEFAULT_NAME) -> Path:
+    """A bundled checkpoint by name, after checking it against its card's sha256."""
+    card_path = WEIGHTS_DIR / f"{name}.yaml"
+    if not card_path.is_file():
+        raise ModelNotFoundError(
+            f"no bundled MENTOR model {name!r} (card {card_path}); bundled: "
+            f"{', '.join(bundled_names()) or 'none'}; {_TRAIN_HINT}"
+        )
+    card = read_card(card_path)
     entry = WEIGHTS_DIR / card.entry
     if not entry.is_file():
         raise ModelNotFoundError(f"MENTOR weights {entry} are missing; {_TRAIN_HINT}")
@@ -67,14 +78,24 @@ def bundled_path() -> Path:
     got = sha256_file(entry)
     if got != want:
         raise ChecksumError(
-            f"{entry} has sha256 {got[:12]}…, its card {BUNDLED_CARD.name} records {want[:12]}…; "
+            f"{entry} has sha256 {got[:12]}…, its card {card_path.name} records {want[:12]}…; "
             f"restore the file (git checkout) or {_TRAIN_HINT}"
         )
     return entry
 
 
+def resolve(weights: str) -> Path:
+    """``""`` → the default bundled model; a bundled name (``mentor-gpu``) → its checked file;
+    anything else is a checkpoint path."""
+    if not weights:
+        return bundled_path()
+    if "/" not in weights and not weights.endswith(".pt"):
+        return bundled_path(weights)
+    return Path(weights)
+
+
 def load(path: Path | None = None, device: str = "cpu") -> Checkpoint:
-    """Read a checkpoint (default: the bundled one) into eval-mode modules on ``device``."""
+    """Read a checkpoint (default: the default bundled one) into eval-mode modules."""
     path = bundled_path() if path is None else Path(path)
     if not path.is_file():
         raise ModelNotFoundError(f"no MENTOR checkpoint at {path}; {_TRAIN_HINT}")
@@ -106,11 +127,11 @@ def write_card(checkpoint: Path, scenes: int, steps: int) -> Path:
         "task": "text-detection",
         "description": (
             f"MENTOR guide + mapper + Text Finder and the script-ID baseline, trained on {scenes} "
-            f"synthetic scenes for {steps} episodes over PP-OCRv4 det features (frozen)"
+            f"synthetic scenes for {steps} episodes, on region crops from the PP-OCRv4 detector"
         ),
         "format": "perception-mentor",
         "entry": checkpoint.name,
-        "licence": "Apache-2.0 (trained here on synthetic data; uses PP-OCRv4 det features)",
+        "licence": "Apache-2.0 (trained here on synthetic data)",
         "source": {
             "kind": "local",
             "path": str(checkpoint.parent),
@@ -123,16 +144,11 @@ def write_card(checkpoint: Path, scenes: int, steps: int) -> Path:
             ],
         },
         "inputs": [
-            {"name": "features", "shape": ["batch", 96, "h", "w"], "dtype": "float32"},
-            {"name": "image", "shape": ["batch", 3, "4h", "4w"], "dtype": "float32"},
-            {"name": "templates", "shape": ["languages", "K", 3, 64, 192], "dtype": "float32"},
+            {"name": "crops", "shape": ["batch", 1, 32, 128], "dtype": "float32"},
+            {"name": "templates", "shape": ["languages", "K", 1, 32, 128], "dtype": "float32"},
         ],
         "outputs": [
-            {
-                "name": "language_logits",
-                "shape": ["batch", "languages", "h", "w"],
-                "dtype": "float32",
-            }
+            {"name": "region_logits", "shape": ["batch", "languages + 1"], "dtype": "float32"}
         ],
     }
     path = checkpoint.with_suffix(".yaml")

@@ -9,25 +9,23 @@ from perception.vision import ppocr
 from perception.vision.export import export_detector, export_finder_graph
 from perception.vision.mentor import Mentor, MentorConfig
 
-# Text Finder: two 3x3 convs + dynamic 1x1s in float32; 1e-4 absolute on logits of order 1.
+# Text Finder: four 3x3 convs + dynamic 1x1s in float32; 1e-4 absolute on logits of order 1.
 FINDER_ATOL = 1e-4
 
 
 def test_text_finder_onnx_matches_torch_for_any_language_count(tmp_path):
     torch.manual_seed(0)
-    cfg = MentorConfig(finder_channels=8, dynamic_hidden=4, encoder_channels=8)
-    mentor = Mentor(cfg).eval()
+    mentor = Mentor(MentorConfig(channels=16, dynamic_hidden=4, code_dim=16)).eval()
     path = export_finder_graph(mentor, tmp_path / "tf.onnx")
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    for n_lang, hw in [(1, (8, 8)), (5, (20, 24))]:
+    for n_lang, batch in [(1, 1), (5, 4)]:
         rng = np.random.default_rng(n_lang)
-        x = rng.standard_normal((2, 96, *hw)).astype(np.float32)
-        image = rng.standard_normal((2, 3, 4 * hw[0], 4 * hw[1])).astype(np.float32)
-        k = rng.standard_normal((n_lang, cfg.kernel_size)).astype(np.float32)
+        crops = rng.random((batch, 1, 32, 128)).astype(np.float32)
+        k = rng.standard_normal((n_lang, mentor.cfg.kernel_size)).astype(np.float32)
         with torch.no_grad():
-            ref = mentor.maps(*(torch.from_numpy(a) for a in (x, image, k))).numpy()
-        got = sess.run(None, {"features": x, "image": image, "kernels": k})[0]
-        assert got.shape == (2, n_lang, *hw)
+            ref = mentor(torch.from_numpy(crops), torch.from_numpy(k)).numpy()
+        got = sess.run(None, {"crops": crops, "kernels": k})[0]
+        assert got.shape == (batch, n_lang + 1)
         np.testing.assert_allclose(got, ref, atol=FINDER_ATOL)
 
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from perception.vision.postprocess import DbOptions, db_candidates, label_languages, to_regions
+from perception.vision.postprocess import DbOptions, db_candidates, pick_labels, to_regions
 
 
 def _two_boxes() -> np.ndarray:
@@ -21,14 +21,19 @@ def test_empty_map_gives_no_regions():
     assert db_candidates(np.zeros((64, 64), np.float32), DbOptions()) == []
 
 
-def test_language_is_unknown_below_threshold_and_argmax_above():
-    cands = db_candidates(_two_boxes(), DbOptions())
-    maps = np.zeros((2, 30, 40), np.float32)  # stride 4
-    maps[1] = 0.9
-    labels = label_languages(cands, maps, ["aa", "bb"], 4.0, 0.5)
-    assert [lang for lang, _ in labels] == ["bb", "bb"]
-    labels = label_languages(cands, maps * 0.1, ["aa", "bb"], 4.0, 0.5)
-    assert {lang for lang, _ in labels} == {"unknown"}
+def test_language_is_argmax_above_threshold_else_unknown():
+    prob = np.array([[0.1, 0.9], [0.6, 0.4], [0.45, 0.55]], np.float32)
+    labels = pick_labels(prob, ["aa", "bb"], 0.5)
+    assert [lang for lang, _ in labels] == ["bb", "aa", "bb"]
+    strict = pick_labels(prob, ["aa", "bb"], 0.95)
+    assert [lang for lang, _ in strict] == ["unknown"] * 3
+    np.testing.assert_allclose([p for _, p in strict], [0.9, 0.6, 0.55], rtol=1e-6)
+
+
+def test_unknown_column_lowers_confidence_but_is_never_a_label_itself():
+    prob = np.array([[0.2, 0.1, 0.7], [0.7, 0.1, 0.2], [0.35, 0.05, 0.6]], np.float32)
+    labels = pick_labels(prob, ["aa", "bb"], 0.3)
+    assert [lang for lang, _ in labels] == ["unknown", "aa", "aa"]
 
 
 def test_regions_are_clipped_and_sorted():

@@ -13,11 +13,3 @@ def test_prepare_limits_long_side_and_enlarges_short_side():
     assert ppocr.prepare(np.zeros((1000, 2000, 3), np.uint8), 960).tensor.shape[2:] == (480, 960)
     big = ppocr.prepare(np.zeros((480, 640, 3), np.uint8), 2000, 736).tensor
     assert big.shape[2] == 736 and big.shape[3] == 992
-
-
-def test_template_inputs_mark_cells_with_ink():
-    ink = np.zeros((2, 64, 192), np.float32)
-    ink[:, 20:40, 10:50] = 1.0
-    x, cells = ppocr.template_inputs(ink)
-    assert x.shape == (2, 3, 64, 192) and cells.shape == (2, 1, 16, 48)
-    assert cells[0, 0, 6, 5] == 1.0 and cells[0, 0, 0, 40] == 0.0

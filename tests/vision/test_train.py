@@ -1,3 +1,6 @@
+import random
+
+import numpy as np
 import pytest
 import torch
 
@@ -5,15 +8,9 @@ from perception.config import from_dict
 from perception.errors import ConfigError
 from perception.vision import weights
 from perception.vision.mentor import MentorConfig
-from perception.vision.synth import GroundTruth
-from perception.vision.train import (
-    IGNORE,
-    TrainConfig,
-    episode_loss,
-    label_map,
-    rank_loss,
-    train,
-)
+from perception.vision.train import CropSet, TrainConfig, episode, train
+
+TINY_MENTOR = MentorConfig(channels=16, dynamic_hidden=4, code_dim=16, templates_per_language=4)
 
 
 def test_held_out_languages_cannot_be_trained_on():
@@ -24,54 +21,56 @@ def test_held_out_languages_cannot_be_trained_on():
         )
 
 
-def test_label_map_marks_language_and_dont_care():
-    square = ((8.0, 8.0), (40.0, 8.0), (40.0, 40.0), (8.0, 40.0))
-    regions = [
-        GroundTruth(square, "ar", "arabic", "x"),
-        GroundTruth(tuple((x + 60, y) for x, y in square), "en", "latin", "y", True),
-    ]
-    lab = label_map(regions, ["en", "ar"], (16, 32))
-    assert lab[5, 5] == 2 and lab[5, 20] == IGNORE and lab[0, 0] == 0
+def test_unknown_crops_need_languages_outside_the_episode():
+    with pytest.raises(ConfigError, match="unknown_fraction"):
+        TrainConfig(seen_languages=("en", "ar"), episode_languages=2, unknown_fraction=0.5)
 
 
-def test_loss_prefers_correct_maps():
-    labels = torch.zeros(1, 8, 8, dtype=torch.uint8)
-    labels[0, :4] = 1  # language index 0 on the top half
-    good = torch.full((1, 2, 8, 8), -5.0)
-    good[0, 0, :4] = 5.0
-    bad = -good
-    assert episode_loss(good, labels, [0, 1]) < episode_loss(bad, labels, [0, 1])
+def _crop_set(n_lang: int, per: int = 5) -> CropSet:
+    labels = np.repeat(np.arange(n_lang), per)
+    crops = torch.from_numpy(np.repeat(labels, 32 * 128).reshape(-1, 32, 128).astype(np.uint8))
+    return CropSet(crops, labels, [np.flatnonzero(labels == i) for i in range(n_lang)])
+
+
+def test_episode_is_balanced_and_labels_left_out_languages_unknown():
+    codes = ("en", "ar", "zh", "ru", "el")
+    cfg = TrainConfig(
+        seen_languages=codes, held_out_languages=("ml",), episode_languages=3,
+        crops_per_language=4, unknown_fraction=0.5, template_pool=6, mentor=TINY_MENTOR,
+    )  # fmt: skip
+    pools = {c: torch.full((6, 1, 32, 128), float(i)) for i, c in enumerate(codes)}
+    ep = episode(_crop_set(len(codes)), cfg, pools, random.Random(0))
+    assert len(ep.ids) == 3 and ep.crops.shape == (18, 1, 32, 128)
+    # each crop's pixels hold its language index (/255): targets agree with the crops
+    lang_of_crop = torch.round(ep.crops[:, 0, 0, 0] * 255).long()
+    assert torch.equal(lang_of_crop, ep.languages)
+    for j, i in enumerate(ep.ids):
+        assert (ep.languages[ep.targets == j] == i).all() and int((ep.targets == j).sum()) == 4
+    unknown = ep.languages[ep.targets == 3]
+    assert len(unknown) == 6 and not set(unknown.tolist()) & set(ep.ids)
+    assert all(2 <= len(t) <= 4 for t in ep.templates)
+    assert [int(t[0, 0, 0, 0]) for t in ep.templates] == ep.ids
 
 
 @pytest.mark.model
 def test_tiny_run_writes_a_loadable_checkpoint(tmp_path, store):
     cfg = TrainConfig(
         output=str(tmp_path / "tiny.pt"),
-        seen_languages=("en", "ar"),
+        seen_languages=("en", "ar", "zh"),
         held_out_languages=("ml",),
         train_scenes=6,
         languages_per_scene=2,
         size_px=(256, 192),
         steps=3,
         episode_languages=2,
-        crop_cells=16,
+        crops_per_language=2,
         template_pool=6,
         script_id_steps=3,
         script_id_batch=4,
-        mentor=MentorConfig(
-            finder_channels=8, dynamic_hidden=4, code_dim=16, templates_per_language=3
-        ),
+        mentor=TINY_MENTOR,
     )
     path = train(cfg, store, log=lambda _: None)
     ckpt = weights.load(path)
-    assert ckpt.seen_languages == ["en", "ar"] and ckpt.meta["train_config"]["steps"] == 3
+    assert ckpt.seen_languages == ["en", "ar", "zh"] and ckpt.meta["train_config"]["steps"] == 3
     assert "ml" not in ckpt.seen_languages
-
-
-def test_rank_loss_prefers_the_right_map_and_ignores_background():
-    labels = torch.zeros(1, 4, 4, dtype=torch.uint8)
-    labels[0, :2] = 3  # language index 2 on the top half
-    right = torch.zeros(1, 2, 4, 4)
-    right[0, 1, :2] = 4.0  # map 1 is language index 2
-    assert rank_loss(right, labels, [0, 2]) < rank_loss(-right, labels, [0, 2])
-    assert rank_loss(right, torch.zeros_like(labels), [0, 2]) == 0.0
+    assert (tmp_path / "tiny.yaml").is_file()
