@@ -31,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", type=Path, help="YAML config (PerceptionConfig fields)")
     p.add_argument("--detector", choices=["mentor", "ppocr", "script-id"], help="vision.detector")
     p.add_argument("--languages", help="comma-separated codes (vision.languages)")
-    p.add_argument("--weights", help="MENTOR checkpoint (vision.weights)")
+    p.add_argument("--weights", help="MENTOR checkpoint path or bundled name (vision.weights)")
     p.add_argument("--language-threshold", type=float, help="vision.language_threshold")
     p.add_argument("--threads", type=int, help="vision.threads")
     p.add_argument("--min-side", type=int, help="vision.min_side_px (736 helps small text)")

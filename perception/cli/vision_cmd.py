@@ -32,6 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--scenes", type=int, help="scenes per set (seen / unseen)")
     ev.add_argument("--weights", help="MENTOR checkpoint path or bundled name (mentor-gpu)")
     ev.add_argument("--threads", type=int, help="CPU threads")
+    ev.add_argument(
+        "--language-threshold", type=float, help="below it a region is 'unknown' (default 0.3)"
+    )
     ev.set_defaults(run=_eval)
 
     ex = vsub.add_parser("export", help="ONNX of the detector and of the Text Finder")
@@ -67,7 +70,12 @@ def _eval(args: argparse.Namespace) -> int:
     from perception.vision.evaluate import EvalConfig, evaluate, format_tables
 
     cfg = load_yaml(EvalConfig, args.config) if args.config else from_dict(EvalConfig, {})
-    overrides = {"scenes_per_set": args.scenes, "weights": args.weights, "threads": args.threads}
+    overrides = {
+        "scenes_per_set": args.scenes,
+        "weights": args.weights,
+        "threads": args.threads,
+        "language_threshold": args.language_threshold,
+    }
     cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
     results = evaluate(cfg)
     print(format_tables(results, tuple(cfg.unseen_languages)))

@@ -15,9 +15,10 @@ from perception.models.store import ModelStore
 from perception.vision.types import TextDetector
 
 # One language per script: the registry's Latin languages (de, fr, es) differ from English mostly
-# in a few diacritics, which a per-pixel map cannot be expected to tell apart; add them explicitly.
-# The languages MENTOR-small was meta-trained on, and the two scripts held out of all training
-# (added only through their printed templates).
+# in a few diacritics, which a glyph-shape model cannot be expected to tell apart; add them
+# explicitly. The languages both bundled MENTOR models were meta-trained on (mentor-gpu also on
+# 14 training-only scripts), and the two scripts held out of all training (added only through
+# their printed templates).
 SEEN_LANGUAGES = (
     "en",
     "ru",
@@ -63,8 +64,8 @@ class VisionOptions:
     unclip_ratio: DB polygon growth, D = area * ratio / perimeter.
     language_threshold: mean language-map probability below which a region is "unknown".
     languages: registry codes MENTOR looks for; empty = DEFAULT_LANGUAGES plus user-added ones.
-    weights: MENTOR / script-id checkpoint: a path, or a bundled name ("mentor-small",
-        "mentor-gpu"); empty = the default bundled model, mentor-small.
+    weights: MENTOR / script-id checkpoint: a path, or a bundled name ("mentor-gpu",
+        "mentor-small"); empty = the default bundled model, mentor-gpu.
     threads: CPU threads for onnxruntime and torch (0 = library default).
     """
 

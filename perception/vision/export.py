@@ -46,7 +46,7 @@ def export_finder_graph(mentor: Mentor, path: Path) -> Path:
 
 
 def export_text_finder(out: Path, checkpoint: str = "") -> Path:
-    """``text_finder.onnx`` from a checkpoint path or bundled name (default: mentor-small),
+    """``text_finder.onnx`` from a checkpoint path or bundled name (default: mentor-gpu),
     with a manifest."""
     ckpt = weights.load(weights.resolve(checkpoint))
     path = export_finder_graph(ckpt.mentor, out / "text_finder.onnx")

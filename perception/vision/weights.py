@@ -1,8 +1,8 @@
 """MENTOR checkpoints: one file holding MENTOR, the script-ID baseline and their configs.
 
-This module owns the checkpoint format and the bundled models: ``mentor-small`` (the
-default, from ``configs/vision/small.yaml`` on a CPU) and ``mentor-gpu`` (from
-``configs/vision/gpu.yaml`` on an H200). Each file lives beside its model card
+This module owns the checkpoint format and the bundled models: ``mentor-gpu`` (the default,
+from ``configs/vision/gpu.yaml`` on an H200; best in the evaluation) and ``mentor-small`` (from
+``configs/vision/small.yaml`` on a CPU). Each file lives beside its model card
 (``perception/vision/weights/NAME.{pt,yaml}``), not in ``models/``, because project cards
 there must be PyPI-pinned (tests/models/test_store.py); the card has the same schema
 (:class:`~perception.models.cards.ModelCard`, local source, sha256) and is checked on every
@@ -25,7 +25,7 @@ from perception.vision.mentor import Mentor, MentorConfig
 from perception.vision.script_id import ScriptIdNet
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-DEFAULT_NAME = "mentor-small"
+DEFAULT_NAME = "mentor-gpu"
 FORMAT = "perception-mentor/2"
 _TRAIN_HINT = "train it with `perception vision train --config configs/vision/small.yaml`"
 

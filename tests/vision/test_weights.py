@@ -14,8 +14,8 @@ def test_bundled_checkpoints_match_their_cards_and_hold_no_held_out_language(nam
     assert weights.bundled_path(name).stat().st_size < 8_000_000
 
 
-def test_default_is_mentor_small_and_paths_pass_through(tmp_path):
-    assert weights.resolve("") == weights.bundled_path("mentor-small")
+def test_default_is_mentor_gpu_and_paths_pass_through(tmp_path):
+    assert weights.resolve("") == weights.bundled_path("mentor-gpu")
     assert weights.resolve(str(tmp_path / "m.pt")) == tmp_path / "m.pt"
     with pytest.raises(ModelNotFoundError, match="mentor-gpu, mentor-small"):
         weights.resolve("mentor-huge")
@@ -27,4 +27,4 @@ def test_changed_weights_are_refused(tmp_path, monkeypatch):
     (folder / "mentor-small.pt").write_bytes(b"not a checkpoint")
     monkeypatch.setattr(weights, "WEIGHTS_DIR", folder)
     with pytest.raises(ChecksumError, match="perception vision train"):
-        weights.bundled_path()
+        weights.bundled_path("mentor-small")
