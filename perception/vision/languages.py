@@ -306,7 +306,17 @@ def make_word(language: Language, rng: random.Random) -> str:
     if not vowels:
         return "".join(rng.choice(chars) for _ in range(n))
     word = "".join(rng.choice(vowels if i % 2 else consonants) for i in range(n))
-    return word.capitalize() if rng.random() < 0.3 else word
+    # signs and labels are often in capitals and carry numbers ("EXIT 3", "PB13"); without them
+    # MENTOR took capital Latin for Cherokee, whose syllabary looks like Latin capitals
+    style = rng.random()
+    if style < 0.25:
+        word = word.upper()
+    elif style < 0.5:
+        word = word.capitalize()
+    if rng.random() < 0.15:
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 3)))
+        word = word[: max(1, n // 2)].upper() + digits
+    return word
 
 
 def _abugida_word(language: Language, chars: list[str], n: int, rng: random.Random) -> str:

@@ -53,6 +53,9 @@ class TrainConfig:
     region (IoU >= 0.5), labelled with that region's language: the boxes MENTOR reads at
     inference hug the ink more tightly than annotation boxes, and crops of annotation boxes
     alone scored 0.84 vs 0.66 on the same matched regions (README, MENTOR).
+    ``degrade_fraction`` of the training crops lose detail each step (shrunk by 1.5-4x and
+    enlarged back), like small or blurred text in camera frames: a Gaussian blur of 2 px made
+    clean words unrecognisable to models trained without it.
     ``time_budget_s`` > 0 caps MENTOR's steps to what fits in that many seconds, measured on a
     few trial episodes first (the learning-rate schedule then spans the capped run).
 
@@ -83,6 +86,7 @@ class TrainConfig:
     init_from: str = ""
     data_cache: str = ""
     detector_crops: bool = True
+    degrade_fraction: float = 0.3
     time_budget_s: float = 0.0
     mentor: MentorConfig = field(default_factory=MentorConfig)
 
@@ -103,6 +107,10 @@ class TrainConfig:
             "unknown_fraction > 0 needs episode_languages below the number of seen languages "
             f"({n}): the unknown crops come from the seen languages left out of an episode",
         )
+        check(
+            0.0 <= self.degrade_fraction <= 1.0,
+            f"degrade_fraction must be in [0, 1], got {self.degrade_fraction}",
+        )
         check(len(self.size_px) == 2, f"size_px must be [width, height], got {self.size_px}")
         check(
             self.scene_seed_start + self.train_scenes <= 1_000_000,
@@ -122,6 +130,25 @@ class CropSet:
     def batch(self, index: np.ndarray) -> torch.Tensor:
         """(N, 1, 32, 128) float32 in [0, 1]."""
         return self.crops[torch.from_numpy(index)].float()[:, None] / 255.0
+
+
+def degrade(crops: torch.Tensor, fraction: float, rng: random.Random) -> torch.Tensor:
+    """A random ``fraction`` of crops (N, 1, H, W) shrunk by a factor in [1.5, 4] and enlarged
+    back (bilinear, antialiased), then stretched to [0, 1] again as :func:`crop_region` does."""
+    out = crops.clone()
+    h, w = crops.shape[2:]
+    for i in range(len(crops)):
+        if rng.random() >= fraction:
+            continue
+        f = rng.uniform(1.5, 4.0)
+        small = F.interpolate(
+            crops[i : i + 1], size=(max(4, round(h / f)), max(4, round(w / f))),
+            mode="bilinear", antialias=True, align_corners=False,
+        )  # fmt: skip
+        back = F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False)
+        lo, hi = back.min(), back.max()
+        out[i] = (back[0] - lo) / (hi - lo).clamp_min(1e-3)
+    return out
 
 
 def build_crops(cfg: TrainConfig, store: ModelStore | None = None, log=print) -> CropSet:
@@ -184,11 +211,16 @@ def template_pools(cfg: TrainConfig) -> dict[str, torch.Tensor]:
     }
 
 
+# Raise when rendering changes (word rules, scene generator, crops) so old caches are refused.
+# 2: capitals and digits in alphabet-script words.
+DATA_VERSION = 2
+
+
 def _data_key(cfg: TrainConfig) -> str:
     """What the rendered data depends on; a cache is only reused when this matches."""
     keys = ("seen_languages", "train_scenes", "languages_per_scene", "size_px", "template_pool",
             "seed", "scene_seed_start", "detector_crops")  # fmt: skip
-    return repr({k: getattr(cfg, k) for k in keys})
+    return repr({"version": DATA_VERSION, **{k: getattr(cfg, k) for k in keys}})
 
 
 def load_data(
@@ -254,7 +286,7 @@ def episode(data: CropSet, cfg: TrainConfig, pools: dict, rng: random.Random) ->
     templates = [pools[codes[i]][rng.sample(range(cfg.template_pool), k)] for i in ids]
     index_array = np.array(index)
     return Episode(
-        data.batch(index_array),
+        degrade(data.batch(index_array), cfg.degrade_fraction, rng),
         torch.tensor(targets),
         torch.from_numpy(data.labels[index_array]),
         templates,
@@ -338,6 +370,7 @@ def train_script_id(
     """The baseline: a crop classifier over the seen languages, class-balanced batches."""
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
+    blur_rng = random.Random(cfg.seed + 2)
     n = len(cfg.seen_languages)
     net = (init or ScriptIdNet(n)).to(cfg.device).train()
     opt = torch.optim.AdamW(net.parameters(), 2e-3, weight_decay=1e-4)
@@ -345,7 +378,7 @@ def train_script_id(
     for step in range(cfg.script_id_steps):
         classes = rng.integers(0, n, cfg.script_id_batch)
         idx = np.array([rng.choice(data.by_language[c]) for c in classes])
-        x = data.batch(idx).to(cfg.device)
+        x = degrade(data.batch(idx), cfg.degrade_fraction, blur_rng).to(cfg.device)
         loss = F.cross_entropy(net(x), torch.from_numpy(classes).to(cfg.device))
         opt.zero_grad()
         loss.backward()

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.model
 
 @pytest.fixture
 def scene_file(tmp_path):
-    image, _ = render_scene(5, ["en", "ru"], (320, 256))
+    image, _ = render_scene(5, ["en", "zh", "ar"], (640, 480))
     path = tmp_path / "scene.png"
     Image.fromarray(image).save(path)
     return path

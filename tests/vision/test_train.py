@@ -8,7 +8,7 @@ from perception.config import from_dict
 from perception.errors import ConfigError
 from perception.vision import weights
 from perception.vision.mentor import MentorConfig
-from perception.vision.train import CropSet, TrainConfig, episode, train
+from perception.vision.train import CropSet, TrainConfig, degrade, episode, train
 
 TINY_MENTOR = MentorConfig(channels=16, dynamic_hidden=4, code_dim=16, templates_per_language=4)
 
@@ -37,6 +37,7 @@ def test_episode_is_balanced_and_labels_left_out_languages_unknown():
     cfg = TrainConfig(
         seen_languages=codes, held_out_languages=("ml",), episode_languages=3,
         crops_per_language=4, unknown_fraction=0.5, template_pool=6, mentor=TINY_MENTOR,
+        degrade_fraction=0.0,
     )  # fmt: skip
     pools = {c: torch.full((6, 1, 32, 128), float(i)) for i, c in enumerate(codes)}
     ep = episode(_crop_set(len(codes)), cfg, pools, random.Random(0))
@@ -50,6 +51,16 @@ def test_episode_is_balanced_and_labels_left_out_languages_unknown():
     assert len(unknown) == 6 and not set(unknown.tolist()) & set(ep.ids)
     assert all(2 <= len(t) <= 4 for t in ep.templates)
     assert [int(t[0, 0, 0, 0]) for t in ep.templates] == ep.ids
+
+
+def test_degrade_blurs_the_chosen_fraction_and_keeps_the_range():
+    crops = torch.zeros(4, 1, 32, 128)
+    crops[:, :, 8:24, ::8] = 1.0  # thin strokes, which shrinking smears
+    assert torch.equal(degrade(crops, 0.0, random.Random(0)), crops)
+    out = degrade(crops, 1.0, random.Random(0))
+    assert out.shape == crops.shape and out.min() >= 0.0 and out.max() <= 1.0
+    assert all(not torch.equal(out[i], crops[i]) for i in range(4))
+    assert float(((out > 0.05) & (out < 0.95)).float().mean()) > 0.05  # grey: detail is lost
 
 
 @pytest.mark.model
