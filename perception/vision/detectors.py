@@ -72,6 +72,7 @@ class ScriptIdDetector(PpocrDetector):
         super().__init__(options, store)
         self.ckpt = weights.load(weights.resolve(options.weights), options.device)
 
+    @torch.no_grad()
     def probabilities(self, crops: torch.Tensor) -> tuple[np.ndarray, list[str]]:
         """Crops (N, 1, 32, 128) → class probabilities (N, C) and the C class codes."""
         prob = torch.softmax(self.ckpt.script_id(crops), 1)
@@ -84,8 +85,7 @@ class ScriptIdDetector(PpocrDetector):
         if not cands:
             return []
         crops = region_crops(image, cands, prepared.scale_xy).to(self.options.device)
-        with torch.no_grad():
-            probs, classes = self.probabilities(crops)
+        probs, classes = self.probabilities(crops)
         labels = pick_labels(probs, classes, self.options.language_threshold)
         return to_regions(cands, labels, prepared.scale_xy, image.shape[:2])
 
@@ -99,6 +99,7 @@ class MentorDetector(ScriptIdDetector):
         self.codes = resolve_languages(options.languages)
         self.kernels = language_kernels(self.ckpt.mentor, self.codes, options.device)
 
+    @torch.no_grad()
     def probabilities(self, crops: torch.Tensor) -> tuple[np.ndarray, list[str]]:
         """Crops → (N, L + 1) probabilities, the last column "unknown"; and the L codes."""
         prob = torch.softmax(self.ckpt.mentor(crops, self.kernels), 1)
