@@ -3,20 +3,17 @@
 `pip install -e ros2_ws/src/perception_ros` on a pip-only machine; colcon on a ROS install.
 """
 
+import sys
 from glob import glob
+from pathlib import Path
 
 from setuptools import setup
 
+# the executables are listed once, in perception_ros/__main__.py (which imports nothing heavy)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from perception_ros.__main__ import NODES  # noqa: E402
+
 PACKAGE = "perception_ros"
-NODES = [
-    "text_detector",
-    "speech",
-    "wav_source",
-    "image_folder_source",
-    "camera_source",
-    "microphone_source",
-    "bag_player",
-]
 
 setup(
     name=PACKAGE,
