@@ -1,10 +1,9 @@
-"""GPU check for the vision capability (needs torch and this repository's
-``perception/vision/mentor.py``, which imports torch alone).
+"""GPU check for the vision capability (needs torch, numpy, pyyaml and this repository).
 
 Prints, on CUDA: (1) parity of MENTOR's region scoring on CUDA vs CPU, fp32 and fp16 autocast;
 (2) region scoring throughput (crops per second) against 26 languages' kernels, fp32 and fp16;
-(3) one meta-training episode's time at ``configs/vision/gpu.yaml``'s sizes. The bundled
-checkpoint is used when present, else random weights (timings do not depend on the weights).
+(3) one meta-training episode's time at ``configs/vision/gpu.yaml``'s sizes. Parity and
+throughput use the default bundled checkpoint.
 
     python bench/gpu_vision.py
 """
@@ -12,14 +11,13 @@ checkpoint is used when present, else random weights (timings do not depend on t
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
+from perception.vision import weights
 from perception.vision.mentor import Mentor, MentorConfig
 
-CKPT = Path(__file__).resolve().parents[1] / "perception/vision/weights/mentor-small.pt"
 LANGUAGES = 26
 
 
@@ -33,17 +31,6 @@ def timed(fn, repeats: int = 20) -> float:
     return (time.perf_counter() - t0) / repeats
 
 
-def small_mentor() -> Mentor:
-    payload = torch.load(CKPT, map_location="cpu", weights_only=True) if CKPT.is_file() else {}
-    if payload.get("format") == "perception-mentor/2":
-        mentor = Mentor(MentorConfig(**payload["mentor_config"]))
-        mentor.load_state_dict(payload["mentor"])
-        print(f"loaded {CKPT.name}")
-        return mentor.eval()
-    print("bundled checkpoint absent or of another format: random weights")
-    return Mentor(MentorConfig()).eval()
-
-
 def crops(n: int, device: str = "cpu") -> torch.Tensor:
     g = torch.Generator().manual_seed(n)
     return (torch.rand(n, 1, 32, 128, generator=g) > 0.7).float().to(device)
@@ -52,7 +39,7 @@ def crops(n: int, device: str = "cpu") -> torch.Tensor:
 def main() -> None:
     assert torch.cuda.is_available(), "needs a CUDA device"
     print(torch.cuda.get_device_name(0), "torch", torch.__version__)
-    mentor = small_mentor()
+    mentor = weights.load().mentor
     templates = [crops(8) for _ in range(LANGUAGES)]
     x = crops(64)
     with torch.no_grad():
