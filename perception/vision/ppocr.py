@@ -20,7 +20,6 @@ from perception.errors import require
 # The Concat that joins the four upsampled RSEFPN levels before the DB head's first conv.
 FEATURE_OUTPUT = "p2o.Concat.1"
 FEATURE_CHANNELS = 96
-STRIDE_PX = 4
 # PaddleOCR DetResizeForTest + NormalizeImage: BGR order, ImageNet mean/std on [0, 1] pixels.
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 _STD = np.array([0.229, 0.224, 0.225], np.float32)
