@@ -32,7 +32,12 @@ from perception.config import check
 from perception.eval.detection import match_image
 from perception.models.store import ModelStore
 from perception.vision import weights
-from perception.vision.api import HELD_OUT_LANGUAGES, SEEN_LANGUAGES, VisionOptions
+from perception.vision.api import (
+    HELD_OUT_LANGUAGES,
+    SEEN_LANGUAGES,
+    VisionOptions,
+    load_detector,
+)
 from perception.vision.languages import load_registry
 from perception.vision.mentor import Mentor, MentorConfig, ink_cells, masked_pool
 from perception.vision.render import template_batch
@@ -127,6 +132,11 @@ class CropSet:
     labels: np.ndarray  # (M,) int64 index into seen_languages
     by_language: list[np.ndarray]  # crop indices per language index
 
+    @classmethod
+    def of(cls, crops: torch.Tensor, labels: np.ndarray, n_languages: int) -> CropSet:
+        """The set with its per-language index built from ``labels``."""
+        return cls(crops, labels, [np.flatnonzero(labels == i) for i in range(n_languages)])
+
     def batch(self, index: np.ndarray) -> torch.Tensor:
         """(N, 1, 32, 128) float32 in [0, 1]."""
         return self.crops[torch.from_numpy(index)].float()[:, None] / 255.0
@@ -176,22 +186,18 @@ def build_crops(cfg: TrainConfig, store: ModelStore | None = None, log=print) ->
             for i, j in match.pairs:
                 crops.append(crop_region(image, np.float32(found[j].polygon_px)))
                 labels.append(codes.index(regions[i].language))
-    label_array = np.array(labels)
-    by_language = [np.flatnonzero(label_array == i) for i in range(len(codes))]
-    missing = [codes[i] for i, idx in enumerate(by_language) if len(idx) == 0]
+    stacked = torch.from_numpy(np.round(np.stack(crops) * 255).astype(np.uint8))
+    data = CropSet.of(stacked, np.array(labels), len(codes))
+    missing = [codes[i] for i, idx in enumerate(data.by_language) if len(idx) == 0]
     if missing:
         raise RuntimeError(f"no training region of {missing}; raise train_scenes")
-    stacked = torch.from_numpy(np.round(np.stack(crops) * 255).astype(np.uint8))
-    log(f"{len(label_array)} training crops from {cfg.train_scenes} scenes")
-    return CropSet(stacked, label_array, by_language)
+    log(f"{len(labels)} training crops from {cfg.train_scenes} scenes")
+    return data
 
 
 def _region_detector(cfg: TrainConfig, store: ModelStore | None):
     """The frozen PP-OCRv4 detector (regions only), as inference runs it."""
-    from perception.vision.detectors import PpocrDetector
-
-    options = VisionOptions(detector="ppocr", threads=cfg.threads)
-    return PpocrDetector(options, ModelStore() if store is None else store)
+    return load_detector(VisionOptions(detector="ppocr", threads=cfg.threads), store)
 
 
 def _jittered_crops(image: np.ndarray, r: GroundTruth, rng: random.Random) -> list[np.ndarray]:
@@ -236,15 +242,9 @@ def load_data(
                     f"{path} holds data rendered with other settings ({z['key']}); delete it or "
                     "point data_cache elsewhere"
                 )
-            labels = z["labels"]
-            n = len(cfg.seen_languages)
-            data = CropSet(
-                torch.from_numpy(z["crops"]),
-                labels,
-                [np.flatnonzero(labels == i) for i in range(n)],
-            )
+            data = CropSet.of(torch.from_numpy(z["crops"]), z["labels"], len(cfg.seen_languages))
             pools = {c: torch.from_numpy(z[f"pool_{c}"]) for c in cfg.seen_languages}
-        log(f"loaded {len(labels)} crops and templates from {path}")
+        log(f"loaded {len(data.labels)} crops and templates from {path}")
         return data, pools
     data, pools = build_crops(cfg, store, log), template_pools(cfg)
     if path is not None:

@@ -29,7 +29,7 @@ def test_unknown_crops_need_languages_outside_the_episode():
 def _crop_set(n_lang: int, per: int = 5) -> CropSet:
     labels = np.repeat(np.arange(n_lang), per)
     crops = torch.from_numpy(np.repeat(labels, 32 * 128).reshape(-1, 32, 128).astype(np.uint8))
-    return CropSet(crops, labels, [np.flatnonzero(labels == i) for i in range(n_lang)])
+    return CropSet.of(crops, labels, n_lang)
 
 
 def test_episode_is_balanced_and_labels_left_out_languages_unknown():
