@@ -1,9 +1,10 @@
-"""GPU check for the vision capability (needs torch, numpy, pyyaml and this repository).
+"""GPU check for the vision capability (needs torch, numpy, pyyaml, onnx, onnx2torch,
+onnxruntime, the PP-OCRv4 recogniser in the model store and this repository).
 
-Prints, on CUDA: (1) parity of MENTOR's region scoring on CUDA vs CPU, fp32 and fp16 autocast;
-(2) region scoring throughput (crops per second) against 26 languages' kernels, fp32 and fp16;
-(3) one meta-training episode's time at ``configs/vision/gpu.yaml``'s sizes. Parity and
-throughput use the default bundled checkpoint.
+Prints, on CUDA: (1) parity of region scoring (recogniser backbone through onnx2torch, then
+MENTOR) on CUDA vs the onnxruntime CPU path, fp32 and fp16 autocast; (2) region scoring
+throughput (crops per second) against 26 languages' kernels, fp32 and fp16. Uses the default
+bundled checkpoint.
 
     python bench/gpu_vision.py
 """
@@ -13,10 +14,9 @@ from __future__ import annotations
 import time
 
 import torch
-import torch.nn.functional as F
 
 from perception.vision import weights
-from perception.vision.mentor import Mentor, MentorConfig
+from perception.vision.recognizer import RegionFeatures
 
 LANGUAGES = 26
 
@@ -40,16 +40,17 @@ def main() -> None:
     assert torch.cuda.is_available(), "needs a CUDA device"
     print(torch.cuda.get_device_name(0), "torch", torch.__version__)
     mentor = weights.load().mentor
+    cpu_features = RegionFeatures(runtime="onnxruntime")
+    gpu_features = RegionFeatures(runtime="torch", device="cuda")
     templates = [crops(8) for _ in range(LANGUAGES)]
     x = crops(64)
     with torch.no_grad():
-        kernels = mentor.kernels(templates)
-        ref = mentor(x, kernels)
+        ref = mentor(cpu_features(x), mentor.kernels([cpu_features(t) for t in templates]))
         gpu = mentor.cuda()
-        k_gpu = gpu.kernels([t.cuda() for t in templates])
-        got = gpu(x.cuda(), k_gpu).cpu()
+        k_gpu = gpu.kernels([gpu_features(t.cuda()) for t in templates])
+        got = gpu(gpu_features(x.cuda()), k_gpu).cpu()
         with torch.autocast("cuda", torch.float16):
-            half = gpu(x.cuda(), k_gpu).float().cpu()
+            half = gpu(gpu_features(x.cuda()), k_gpu).float().cpu()
     print(f"parity CUDA vs CPU (logits): max abs diff {float((got - ref).abs().max()):.2e}")
     print(f"parity fp16 autocast vs CPU fp32: max abs diff {float((half - ref).abs().max()):.2e}")
     same = float((half.argmax(1) == ref.argmax(1)).float().mean())
@@ -57,26 +58,13 @@ def main() -> None:
     for batch in (16, 256):
         xb = crops(batch, "cuda")
         with torch.no_grad():
-            s32 = timed(lambda xb=xb: gpu(xb, k_gpu))
+            s32 = timed(lambda xb=xb: gpu(gpu_features(xb), k_gpu))
             with torch.autocast("cuda", torch.float16):
-                s16 = timed(lambda xb=xb: gpu(xb, k_gpu))
+                s16 = timed(lambda xb=xb: gpu(gpu_features(xb), k_gpu))
         print(
             f"region scoring, {LANGUAGES} languages, {batch} crops: fp32 {batch / s32:9.0f} "
             f"crops/s, fp16 {batch / s16:9.0f} crops/s"
         )
-    big = Mentor(MentorConfig(channels=128, dynamic_hidden=32, code_dim=256)).cuda().train()
-    opt = torch.optim.AdamW(big.parameters(), 1e-3)
-    xb, tb = crops(16 * 12, "cuda"), [crops(16, "cuda") for _ in range(16)]
-    target = torch.randint(0, 17, (len(xb),), device="cuda")
-
-    def step() -> None:
-        loss = F.cross_entropy(big(xb, big.kernels(tb)), target)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
-    s = timed(step, 10)
-    print(f"GPU-config episode (16 languages x 12 crops, K=16): {s * 1e3:.1f} ms/step")
 
 
 if __name__ == "__main__":

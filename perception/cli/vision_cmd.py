@@ -23,23 +23,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--time-budget-s", type=float, help="cap MENTOR's steps to fit this time")
     tr.set_defaults(run=_train)
 
-    da = vsub.add_parser("data", help="render a training config's crops into its data_cache")
-    da.add_argument("--config", type=Path, required=True, help="e.g. configs/vision/gpu.yaml")
+    da = vsub.add_parser(
+        "data",
+        help="render a training config's crops into its data_cache, then embed them",
+    )
+    da.add_argument("--config", type=Path, required=True, help="e.g. configs/vision/large.yaml")
     da.set_defaults(run=_data)
 
     ev = vsub.add_parser("eval", help="MLT-protocol tables: MENTOR vs PP-OCRv4 vs script-ID")
     ev.add_argument("--config", type=Path, help="YAML with EvalConfig fields")
     ev.add_argument("--scenes", type=int, help="scenes per set (seen / unseen)")
-    ev.add_argument("--weights", help="MENTOR checkpoint path or bundled name (mentor-gpu)")
+    ev.add_argument("--weights", help="MENTOR checkpoint path or bundled name (mentor-small)")
     ev.add_argument("--threads", type=int, help="CPU threads")
     ev.add_argument(
         "--language-threshold", type=float, help="below it a region is 'unknown' (default 0.3)"
     )
     ev.set_defaults(run=_eval)
 
-    ex = vsub.add_parser("export", help="ONNX of the detector and of the Text Finder")
+    ex = vsub.add_parser(
+        "export", help="ONNX of the detector, the region encoder and the Text Finder"
+    )
     ex.add_argument("--out", type=Path, default=Path("build/vision"), help="output folder")
-    ex.add_argument("--weights", help="MENTOR checkpoint path or bundled name (mentor-gpu)")
+    ex.add_argument("--weights", help="MENTOR checkpoint path or bundled name (mentor-small)")
     ex.set_defaults(run=_export)
 
 
@@ -57,12 +62,12 @@ def _train(args: argparse.Namespace) -> int:
 
 def _data(args: argparse.Namespace) -> int:
     from perception.errors import ConfigError
-    from perception.vision.train import TrainConfig, load_data
+    from perception.vision.train import TrainConfig, load_features
 
     cfg = load_yaml(TrainConfig, args.config)
     if not cfg.data_cache:
         raise ConfigError(f"{args.config} sets no data_cache: nowhere to write the crops")
-    load_data(cfg)
+    load_features(cfg)
     return 0
 
 

@@ -16,7 +16,7 @@ from perception.vision.types import TextDetector
 
 # One language per script: the registry's Latin languages (de, fr, es) differ from English mostly
 # in a few diacritics, which a glyph-shape model cannot be expected to tell apart; add them
-# explicitly. The languages both bundled MENTOR models were meta-trained on (mentor-gpu also on
+# explicitly. The languages both bundled MENTOR models were meta-trained on (mentor-large also on
 # 14 training-only scripts), and the two scripts held out of all training (added only through
 # their printed templates).
 SEEN_LANGUAGES = (
@@ -64,8 +64,8 @@ class VisionOptions:
     unclip_ratio: DB polygon growth, D = area * ratio / perimeter.
     language_threshold: mean language-map probability below which a region is "unknown".
     languages: registry codes MENTOR looks for; empty = DEFAULT_LANGUAGES plus user-added ones.
-    weights: MENTOR / script-id checkpoint: a path, or a bundled name ("mentor-gpu",
-        "mentor-small"); empty = the default bundled model, mentor-gpu.
+    weights: MENTOR / script-id checkpoint: a path, or a bundled name ("mentor-large",
+        "mentor-small"); empty = the default bundled model, mentor-large.
     threads: CPU threads for onnxruntime and torch (0 = library default).
     """
 

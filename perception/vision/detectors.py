@@ -1,9 +1,9 @@
 """The three text detectors behind :func:`perception.vision.api.load_detector`.
 
-All share one pipeline: PP-OCRv4 features and probability map (onnxruntime or torch), DB
-post-processing, then a language per region from its rectified crop: MENTOR's Text Finder
-against every language's template kernels ("mentor"), a crop classifier over the seen languages
-("script-id"), or none ("ppocr"). Only the language step differs, so detection
+All share one pipeline: PP-OCRv4 probability map (onnxruntime or torch), DB post-processing,
+then a language per region from its rectified crop's PP-OCRv4 recogniser features: MENTOR's
+Text Finder against every language's template kernels ("mentor"), a classifier over the seen
+languages ("script-id"), or none ("ppocr"). Only the language step differs, so detection
 numbers of the three are comparable by construction. This module does not train anything.
 """
 
@@ -23,6 +23,7 @@ from perception.vision.postprocess import (
     pick_labels,
     to_regions,
 )
+from perception.vision.recognizer import RegionFeatures
 from perception.vision.render import template_batch
 from perception.vision.script_id import crop_region
 from perception.vision.types import UNKNOWN_LANGUAGE, TextRegion
@@ -71,11 +72,14 @@ class ScriptIdDetector(PpocrDetector):
     def __init__(self, options: VisionOptions, store: ModelStore) -> None:
         super().__init__(options, store)
         self.ckpt = weights.load(weights.resolve(options.weights), options.device)
+        self.region_features = RegionFeatures(
+            store, options.runtime, options.device, options.threads
+        )
 
     @torch.no_grad()
     def probabilities(self, crops: torch.Tensor) -> tuple[np.ndarray, list[str]]:
         """Crops (N, 1, 32, 128) → class probabilities (N, C) and the C class codes."""
-        prob = torch.softmax(self.ckpt.script_id(crops), 1)
+        prob = torch.softmax(self.ckpt.script_id(self.region_features(crops)), 1)
         return prob.cpu().numpy(), self.ckpt.script_id_classes
 
     def detect(self, image: np.ndarray) -> list[TextRegion]:
@@ -97,12 +101,12 @@ class MentorDetector(ScriptIdDetector):
     def __init__(self, options: VisionOptions, store: ModelStore) -> None:
         super().__init__(options, store)
         self.codes = resolve_languages(options.languages)
-        self.kernels = language_kernels(self.ckpt.mentor, self.codes, options.device)
+        self.kernels = language_kernels(self.ckpt.mentor, self.codes, self.region_features)
 
     @torch.no_grad()
     def probabilities(self, crops: torch.Tensor) -> tuple[np.ndarray, list[str]]:
         """Crops → (N, L + 1) probabilities, the last column "unknown"; and the L codes."""
-        prob = torch.softmax(self.ckpt.mentor(crops, self.kernels), 1)
+        prob = torch.softmax(self.ckpt.mentor(self.region_features(crops), self.kernels), 1)
         return prob.cpu().numpy(), self.codes
 
 
@@ -127,13 +131,15 @@ def resolve_languages(codes: tuple[str, ...]) -> list[str]:
     return list(codes)
 
 
-def language_kernels(mentor, codes: list[str], device: str = "cpu", seed: int = 0) -> torch.Tensor:
-    """Dynamic-conv kernels (L, P) from each language's printed templates: no gradient step."""
+def language_kernels(
+    mentor, codes: list[str], features: RegionFeatures, seed: int = 0
+) -> torch.Tensor:
+    """Dynamic-conv kernels (L, D) from each language's printed templates: no gradient step."""
     registry = load_registry()
     k = mentor.cfg.templates_per_language
-    templates = [torch.from_numpy(template_batch(registry[c], k, seed)) for c in codes]
+    templates = [features(torch.from_numpy(template_batch(registry[c], k, seed))) for c in codes]
     with torch.no_grad():
-        return mentor.kernels([t.to(device) for t in templates])
+        return mentor.kernels(templates)
 
 
 def _check_image(image: np.ndarray) -> None:

@@ -1,10 +1,12 @@
-"""ONNX export of the vision models: the shared detector and MENTOR's Text Finder.
+"""ONNX export of the vision models: the detector, the region encoder and MENTOR's Text Finder.
 
 The detector graph is the torch module converted from PP-OCRv4 (what we would fine-tune),
-re-exported with both outputs (probability map, stride-4 features). The Text Finder graph
-(region encoder + dynamic convolution + pooling) takes the language kernels as an input
-(``kernels`` (L, P)), so a deployed engine adds a language by feeding a new kernel row computed
-once from templates, without re-export. Each file gets a JSON
+re-exported with both outputs (probability map, stride-4 features). The region encoder is the
+PP-OCRv4 recogniser's backbone with our crop conversion and pooling: crops (B, 1, 32, 128) →
+features (B, 960); templates go through it too. The Text Finder graph (shared embedding + dynamic
+1x1 convolution) takes the language kernels as an input (``kernels`` (L, D)), so a deployed
+engine adds a language by feeding a new kernel row computed once from templates, without
+re-export. Each file gets a JSON
 manifest (opset, shapes, source checksum). This module does not run the graphs.
 """
 
@@ -15,8 +17,9 @@ from pathlib import Path
 
 import torch
 
+from perception.errors import require
 from perception.models.store import ModelStore, sha256_file
-from perception.vision import ppocr, weights
+from perception.vision import ppocr, recognizer, weights
 from perception.vision.mentor import Mentor
 from perception.vision.render import TEMPLATE_HW_PX
 
@@ -37,26 +40,50 @@ def export_detector(out: Path, store: ModelStore | None = None) -> Path:
     return path
 
 
+class _RegionEncoder(torch.nn.Module):
+    """Crops (B, 1, 32, 128) → recogniser features (B, 960), as RegionFeatures computes them."""
+
+    def __init__(self, backbone: torch.nn.Module) -> None:
+        super().__init__()
+        self.backbone = backbone
+
+    def forward(self, crops: torch.Tensor) -> torch.Tensor:
+        return recognizer.pool(self.backbone(recognizer.to_input(crops)))
+
+
+def export_region_encoder(out: Path, store: ModelStore | None = None) -> Path:
+    """``region_encoder.onnx``: crops (B, 1, 32, 128) in [0, 1], 1 = ink → features (B, 960)."""
+    store = ModelStore() if store is None else store
+    source = store.resolve(recognizer.MODEL_NAME)
+    backbone = require("onnx2torch", "dev").convert(recognizer.backbone_graph(source))
+    path = out / "region_encoder.onnx"
+    dynamic = {"crops": {0: "batch"}, "features": {0: "batch"}}
+    args = (torch.zeros(2, 1, *TEMPLATE_HW_PX),)
+    _export(_RegionEncoder(backbone), args, path, ["crops"], ["features"], dynamic)
+    _manifest(path, {"source": str(source), "source_sha256": sha256_file(source)})
+    return path
+
+
 def export_finder_graph(mentor: Mentor, path: Path) -> Path:
-    """crops (B, 1, 32, 128), kernels (L, P) → region logits (B, L + 1), "unknown" last."""
-    args = (torch.zeros(2, 1, *TEMPLATE_HW_PX), torch.zeros(3, mentor.cfg.kernel_size))
-    dynamic = {"crops": {0: "batch"}, "kernels": {0: "languages"}, "logits": {0: "batch"}}
-    _export(mentor.eval(), args, path, ["crops", "kernels"], ["logits"], dynamic)
+    """features (B, 960), kernels (L, D) → region logits (B, L + 1), "unknown" last."""
+    args = (torch.zeros(2, mentor.cfg.feature_dim), torch.zeros(3, mentor.cfg.embed_dim))
+    dynamic = {"features": {0: "batch"}, "kernels": {0: "languages"}, "logits": {0: "batch"}}
+    _export(mentor.eval(), args, path, ["features", "kernels"], ["logits"], dynamic)
     return path
 
 
 def export_text_finder(out: Path, checkpoint: str = "") -> Path:
-    """``text_finder.onnx`` from a checkpoint path or bundled name (default: mentor-gpu),
-    with a manifest."""
+    """``text_finder.onnx`` from a checkpoint path or bundled name (default: the default
+    bundled model), with a manifest."""
     ckpt = weights.load(weights.resolve(checkpoint))
     path = export_finder_graph(ckpt.mentor, out / "text_finder.onnx")
-    _manifest(path, {"kernel_size": ckpt.mentor.cfg.kernel_size, "checkpoint_meta": ckpt.meta})
+    _manifest(path, {"kernel_dim": ckpt.mentor.cfg.embed_dim, "checkpoint_meta": ckpt.meta})
     return path
 
 
 def export_all(out: Path, checkpoint: str = "") -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    return [export_detector(out), export_text_finder(out, checkpoint)]
+    return [export_detector(out), export_region_encoder(out), export_text_finder(out, checkpoint)]
 
 
 def _export(module, args, path: Path, inputs, outputs, dynamic) -> None:

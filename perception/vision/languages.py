@@ -206,7 +206,7 @@ BUILTIN: tuple[Language, ...] = (
 )
 
 
-# Training-only scripts, more variety for MENTOR's meta-training (configs/vision/gpu.yaml);
+# Training-only scripts, more variety for MENTOR's meta-training (configs/vision/large.yaml);
 # none is a close relative of the held-out Malayalam or Thai (no Tai, Lao, Grantha or Tulu).
 EXTRA_SCRIPTS: tuple[Language, ...] = (
     _letters("syr", "Syriac", "syriac", "Syriac", "ܐ-ܬ"),

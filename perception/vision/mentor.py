@@ -1,20 +1,20 @@
 """MENTOR's three modules (Lin et al., "MENTOR: Multilingual tExt detectioN TOward leaRning by
 analogy", IROS 2023): Dynamic Guide, Language Mapper and Text Finder, in torch.
 
-A language enters only through K printed-text templates: the Dynamic Guide turns them into a
-language code (CNN features per template, then min / max / avg pooling over the set, Sec. III-B),
-the Language Mapper meta-maps the code to the weights of a small dynamic convolution
-(Sec. III-C), and the Text Finder applies those weights to shared features to give one text map
-per language (Sec. III-D). Adding a language is a forward pass over its templates; no gradient.
+A language enters only through K printed-text templates: the Dynamic Guide embeds each template's
+shared features and pools the set by min / max / avg into a language code (Sec. III-B), the
+Language Mapper meta-maps the code to the weights of a dynamic 1x1 convolution (Sec. III-C), and
+the Text Finder applies those weights to a region's shared features to score it for that language
+(Sec. III-D). Adding a language is a forward pass over its templates; no gradient step.
 
-Where this differs from the paper: the Text Finder runs on each detected region, rectified to a
-32x128 crop (the shape of a template), not on the whole image's feature map. The guide and the
-finder share one region encoder, so templates and scene text are embedded by the same weights in
-the same frame. A whole-image finder over frozen PP-OCRv4 features was built first and did not
-learn language: 0.10 region accuracy on seen languages after 3000 episodes (README, MENTOR).
-A region's score for a language is its map's mean over the crop's ink cells; a learned
-"unknown" logit competes with the languages, which is MENTOR's no-confident-map outcome.
-This module knows tensors only: not fonts, files, images or training loops.
+Where this differs from the paper: the shared features are those of the frozen PP-OCRv4
+recogniser's backbone (:mod:`perception.vision.recognizer`), pooled over each detected region,
+not a detector's whole-image feature map, so each region's "text map" is a single cell. Two
+earlier designs were measured and replaced (README, MENTOR): a whole-image finder over frozen
+PP-OCRv4 detector features (0.10 seen-language accuracy) and a crop CNN trained here from scratch,
+which named wrong scripts on a real photo. The dynamic kernel is unit length and the finder's
+response is a scaled cosine; a learned "unknown" logit competes with the languages, which is
+MENTOR's no-confident-map outcome. This module knows tensors only: not fonts, files or images.
 """
 
 from __future__ import annotations
@@ -26,160 +26,127 @@ import torch.nn.functional as F
 from torch import nn
 
 from perception.errors import ConfigError
-
-# A 4x4 cell of a crop counts as ink (where region scores are read) above this value.
-INK_LEVEL = 0.2
-CELL_PX = 4
+from perception.vision.recognizer import FEATURE_DIM
 
 
 @dataclass(frozen=True)
 class MentorConfig:
-    """Sizes of MENTOR's modules; saved beside the weights so a checkpoint rebuilds itself."""
+    """Sizes of MENTOR's modules; saved beside the weights so a checkpoint rebuilds itself.
 
-    channels: int = 64
-    dynamic_hidden: int = 16
-    code_dim: int = 128
+    embed_dim: channels of the shared embedding the dynamic kernels act on.
+    dropout: on the recogniser features while training (they are 960-wide and the seen
+        languages few; without it, held-out languages fall toward their nearest seen script).
+    scale: the Text Finder's logit per unit of cosine.
+    """
+
+    feature_dim: int = FEATURE_DIM
+    embed_dim: int = 256
+    dropout: float = 0.5
+    scale: float = 10.0
     templates_per_language: int = 8
 
     def __post_init__(self) -> None:
-        # the encoder's first layer has channels / 4 outputs in 4 GroupNorm groups
-        if self.channels % 16:
-            raise ConfigError(f"mentor.channels must be a multiple of 16, got {self.channels}")
-
-    @property
-    def kernel_size(self) -> int:
-        """Parameters of one language's dynamic conv: 1x1 (C → hidden), ReLU, 1x1 (hidden → 1)."""
-        c, k = self.channels, self.dynamic_hidden
-        return k * c + k + k + 1
+        if self.embed_dim < 1 or self.feature_dim < 1:
+            raise ConfigError(
+                f"mentor.embed_dim and feature_dim must be >= 1, got {self.embed_dim}, "
+                f"{self.feature_dim}"
+            )
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"mentor.dropout must be in [0, 1), got {self.dropout}")
 
 
-def _conv(cin: int, cout: int, pool: bool, dilation: int = 1) -> nn.Sequential:
-    # GroupNorm, not BatchNorm: the guide sees one language's template set as a "batch", whose
-    # statistics would otherwise leak into BatchNorm's running averages
-    layers: list[nn.Module] = [
-        nn.Conv2d(cin, cout, 3, 1, dilation, dilation, bias=False),
-        nn.GroupNorm(4, cout),
-        nn.ReLU(inplace=True),
-    ]
-    return nn.Sequential(*layers, nn.MaxPool2d(2)) if pool else nn.Sequential(*layers)
+class Standardize(nn.Module):
+    """Per-channel (x - mean) / std with statistics fitted once on training features (buffers,
+    so they travel in the state dict)."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("std", torch.ones(dim))
+
+    @torch.no_grad()
+    def fit(self, features: torch.Tensor) -> None:
+        self.mean.copy_(features.mean(0))
+        self.std.copy_(features.std(0) + 1e-4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
 
 
-def ink_cells(crops: torch.Tensor) -> torch.Tensor:
-    """(N, 1, H, W) crops in [0, 1] (1 = ink) → (N, 1, H/4, W/4) 1.0 where a cell holds ink."""
-    return (F.max_pool2d(crops, CELL_PX) > INK_LEVEL).float()
-
-
-def masked_pool(f: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """(N, C, h, w) features, (N, 1, h, w) mask → (N, 2C): mean and max over the mask."""
-    mean = (f * mask).sum((2, 3)) / mask.sum((2, 3)).clamp_min(1.0)
-    peak = (f * mask).amax((2, 3))
-    return torch.cat([mean, peak], 1)
-
-
-class RegionEncoder(nn.Module):
-    """Crops (N, 1, H, W), ink = 1 on 0 → shared features (N, C, H/4, W/4).
-
-    Two pooled and two dilated 3x3 layers: a receptive field of about 40 px, more than the crop's
-    32 px height, so each cell sees whole glyphs.
-    """
+class SharedEmbedding(nn.Module):
+    """Region or template features (N, F) → the shared embedding (N, D) both paths use."""
 
     def __init__(self, cfg: MentorConfig) -> None:
         super().__init__()
-        c = cfg.channels
+        self.scaler = Standardize(cfg.feature_dim)
         self.net = nn.Sequential(
-            _conv(1, c // 4, True), _conv(c // 4, c // 2, True), _conv(c // 2, c, False),
-            _conv(c, c, False, 2),
-        )  # fmt: skip
+            nn.Dropout(cfg.dropout), nn.Linear(cfg.feature_dim, cfg.embed_dim)
+        )
 
-    def forward(self, crops: torch.Tensor) -> torch.Tensor:
-        return self.net(crops)
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.net(self.scaler(features))
 
 
 class DynamicGuide(nn.Module):
-    """K templates (K, 1, H, W) → language code (code_dim,).
+    """K templates' features (K, F) → language code (3D,): min / max / avg over the set of
+    their embeddings (Sec. III-B); order-free, any K."""
 
-    Each template's shared features are pooled over its ink (mean and max), then the set is
-    pooled by min / max / avg over the K templates (Sec. III-B): order-free, any K.
-    """
-
-    def __init__(self, cfg: MentorConfig, encoder: RegionEncoder) -> None:
+    def __init__(self, embed: SharedEmbedding) -> None:
         super().__init__()
-        self.encoder = encoder
-        self.project = nn.Sequential(nn.Linear(6 * cfg.channels, cfg.code_dim), nn.ReLU(True))
+        self.embed = embed
 
     def forward(self, templates: torch.Tensor) -> torch.Tensor:
-        per_template = masked_pool(self.encoder(templates), ink_cells(templates))  # (K, 2C)
-        pooled = torch.cat(
-            [per_template.min(0).values, per_template.max(0).values, per_template.mean(0)]
-        )  # (6C,)
-        return self.project(pooled)
+        e = self.embed(templates)
+        return torch.cat([e.min(0).values, e.max(0).values, e.mean(0)], -1)
 
 
 class LanguageMapper(nn.Module):
-    """Language codes (L, code_dim) → flat dynamic-conv parameters (L, kernel_size)."""
+    """Language codes (L, 3D) → unit dynamic-conv kernels (L, D): the templates' mean embedding
+    plus a learned correction from the whole code."""
 
     def __init__(self, cfg: MentorConfig) -> None:
         super().__init__()
-        self.mlp = nn.Sequential(
-            nn.Linear(cfg.code_dim, cfg.code_dim),
-            nn.ReLU(inplace=True),
-            nn.Linear(cfg.code_dim, cfg.kernel_size),
-        )
+        d = cfg.embed_dim
+        self.mlp = nn.Sequential(nn.Linear(3 * d, d), nn.ReLU(inplace=True), nn.Linear(d, d))
 
     def forward(self, codes: torch.Tensor) -> torch.Tensor:
-        return self.mlp(codes)
+        mean = codes[..., -codes.shape[-1] // 3 :]
+        return F.normalize(mean + self.mlp(codes), dim=-1)
 
 
 class TextFinder(nn.Module):
-    """Shared features (B, C, h, w) and kernels (L, P) → per-language text maps (B, L, h, w)."""
+    """Region embeddings (B, D) and kernels (L, D) → per-language responses (B, L): a 1x1
+    dynamic convolution over the region's (unit-length) embedding, times ``scale``."""
 
     def __init__(self, cfg: MentorConfig) -> None:
         super().__init__()
-        self.cfg = cfg
+        self.scale = cfg.scale
 
-    def forward(self, f: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
-        c, k = self.cfg.channels, self.cfg.dynamic_hidden
-        n = kernels.shape[0]
-        w1 = kernels[:, : k * c].reshape(n, k, c)
-        b1 = kernels[:, k * c : k * c + k]
-        w2 = kernels[:, k * c + k : k * c + 2 * k]
-        b2 = kernels[:, k * c + 2 * k]
-        hidden = torch.relu(torch.einsum("bchw,lkc->blkhw", f, w1) + b1[None, :, :, None, None])
-        return torch.einsum("blkhw,lk->blhw", hidden, w2) + b2[None, :, None, None]
+    def forward(self, embedded: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
+        return self.scale * F.normalize(embedded, dim=-1) @ kernels.T
 
 
 class Mentor(nn.Module):
     """The modules together. ``kernels`` is the no-gradient path that adds a language;
-    ``forward`` scores region crops against precomputed kernels."""
+    ``forward`` scores regions' features against precomputed kernels."""
 
     def __init__(self, cfg: MentorConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.encoder = RegionEncoder(cfg)
-        self.guide = DynamicGuide(cfg, self.encoder)
+        self.embed = SharedEmbedding(cfg)
+        self.guide = DynamicGuide(self.embed)
         self.mapper = LanguageMapper(cfg)
         self.finder = TextFinder(cfg)
         # the "no language map is confident" outcome, a logit beside the L languages
         self.unknown_logit = nn.Parameter(torch.zeros(()))
 
     def kernels(self, templates: list[torch.Tensor]) -> torch.Tensor:
-        """Per language, its templates (K, 1, H, W) → dynamic-conv kernels (L, kernel_size)."""
+        """Per language, its templates' features (K, F) → dynamic-conv kernels (L, D)."""
         return self.mapper(torch.stack([self.guide(t) for t in templates]))
 
-    def maps(self, crops: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
-        """Per-language text maps (B, L, H/4, W/4) of region crops (B, 1, H, W)."""
-        return self.finder(self.encoder(crops), kernels)
-
-    def forward(self, crops: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
-        """Region logits (B, L + 1) of crops (B, 1, H, W): see :meth:`region_logits`."""
-        return self.region_logits(self.encoder(crops), ink_cells(crops), kernels)
-
-    def region_logits(
-        self, features: torch.Tensor, ink: torch.Tensor, kernels: torch.Tensor
-    ) -> torch.Tensor:
-        """Each language map's mean over the crop's ink cells, then the unknown logit (last
-        column); from encoder features (B, C, h, w) and ink cells (B, 1, h, w)."""
-        maps = self.finder(features, kernels)
-        scores = (maps * ink).sum((2, 3)) / ink.sum((2, 3)).clamp_min(1.0)
+    def forward(self, features: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
+        """Region logits (B, L + 1) of region features (B, F): one per language, then the
+        unknown logit (last column)."""
+        scores = self.finder(self.embed(features), kernels)
         unknown = torch.zeros_like(scores[:, :1]) + self.unknown_logit  # traces with any batch
         return torch.cat([scores, unknown], 1)

@@ -55,11 +55,9 @@ def normalize(images: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
 
 
-@lru_cache(maxsize=4)
-def load_graph(path: Path, with_features: bool = True):  # -> onnx.ModelProto
-    """The det graph with Constant weights moved to initializers and the features as output 1."""
-    onnx = require("onnx", "dev")
-    model = onnx.load(str(path))
+def inline_constants(model):  # (onnx.ModelProto) -> onnx.ModelProto, in place
+    """Move ``Constant`` weight nodes into ``graph.initializer`` (Paddle's exporter writes
+    weights as nodes, which onnx2torch cannot read)."""
     graph = model.graph
     keep = []
     for node in graph.node:
@@ -71,6 +69,15 @@ def load_graph(path: Path, with_features: bool = True):  # -> onnx.ModelProto
             keep.append(node)
     del graph.node[:]
     graph.node.extend(keep)
+    return model
+
+
+@lru_cache(maxsize=4)
+def load_graph(path: Path, with_features: bool = True):  # -> onnx.ModelProto
+    """The det graph with Constant weights moved to initializers and the features as output 1."""
+    onnx = require("onnx", "dev")
+    model = inline_constants(onnx.load(str(path)))
+    graph = model.graph
     if with_features:
         feat = onnx.helper.make_tensor_value_info(
             FEATURE_OUTPUT, onnx.TensorProto.FLOAT, [None, FEATURE_CHANNELS, None, None]

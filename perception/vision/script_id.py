@@ -1,9 +1,10 @@
 """The script-ID baseline: a crop classifier over the seen languages only.
 
 This module owns the baseline that MENTOR is measured against on unseen languages (issue 4,
-item 7): each detected region is rectified to a 32x128 grey crop and classified into one of the
-languages seen in training. It cannot name a language it was not trained on, by construction.
-It does not know detection or training loops.
+item 7): each detected region is rectified to a 32x128 grey crop, embedded by the same frozen
+recogniser backbone MENTOR uses, and classified into one of the languages seen in training. It
+cannot name a language it was not trained on, by construction; with the features shared, the
+gap between it and MENTOR is what the templates add. It does not know training loops.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from perception.vision.mentor import Standardize
+from perception.vision.recognizer import FEATURE_DIM
 from perception.vision.render import TEMPLATE_HW_PX
 
 
@@ -49,23 +52,12 @@ def crop_region(image: np.ndarray, polygon_px: np.ndarray) -> np.ndarray:
 
 
 class ScriptIdNet(nn.Module):
-    """(B, 1, 32, 128) crops → (B, n_classes) logits; a small VGG-style CNN."""
+    """Region features (B, F) → (B, n_classes) logits: standardised, dropout, linear."""
 
-    def __init__(self, n_classes: int, channels: int = 64) -> None:
+    def __init__(self, n_classes: int, feature_dim: int = FEATURE_DIM, dropout: float = 0.5):
         super().__init__()
-        c = channels
+        self.scaler = Standardize(feature_dim)
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(feature_dim, n_classes))
 
-        def block(cin: int, cout: int) -> nn.Sequential:
-            return nn.Sequential(
-                nn.Conv2d(cin, cout, 3, 1, 1, bias=False),
-                nn.BatchNorm2d(cout),
-                nn.ReLU(True),
-                nn.MaxPool2d(2),
-            )
-
-        self.features = nn.Sequential(block(1, c // 4), block(c // 4, c // 2), block(c // 2, c))
-        self.head = nn.Linear(2 * c, n_classes)
-
-    def forward(self, crops: torch.Tensor) -> torch.Tensor:
-        f = self.features(crops)  # (B, C, 4, 16)
-        return self.head(torch.cat([f.mean((2, 3)), f.amax((2, 3))], 1))
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.head(self.scaler(features))

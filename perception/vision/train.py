@@ -2,21 +2,20 @@
 
 Stage 1 (the language-agnostic detector) is the pretrained PP-OCRv4 DB detector, kept frozen; it
 only proposes regions, so training needs region crops (of annotation boxes, and of its own
-detections matched to them), not its features. Stage 2 is
-MENTOR's episodic meta-training (Lin et al., IROS 2023, Sec. III-E): each episode samples
-languages uniformly from the seen set (balanced sampling), the same number of region crops of
-each, and a random K of each language's printed templates; the loss is cross-entropy over the
-episode's languages plus "unknown". Crops of seen languages left out of the episode are labelled
-"unknown", which teaches that outcome. An auxiliary classifier over all seen languages on the
-shared region features (discarded after training) gives the encoder a signal from the first
-step; without it meta-training idles for hundreds of episodes while the kernels carry no
-information. Held-out languages never enter: the config check refuses any overlap.
+detections matched to them). Every crop, and a degraded copy of some, is embedded once by the
+frozen PP-OCRv4 recogniser backbone (:mod:`perception.vision.recognizer`), as are the printed
+templates; training then runs on those features, so it takes seconds per thousand episodes on a
+CPU. Stage 2 is MENTOR's episodic meta-training (Lin et al., IROS 2023, Sec. III-E): each
+episode samples languages uniformly from the seen set (balanced sampling), the same number of
+regions of each, and a random K of each language's printed templates; the loss is cross-entropy
+over the episode's languages. Afterwards the "unknown" logit alone is fitted on episodes where
+regions of seen languages left out of the episode are labelled "unknown". Held-out languages
+never enter: the config check refuses any overlap.
 This module does not evaluate (see :mod:`perception.vision.evaluate`).
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import random
 import time
@@ -31,7 +30,7 @@ from tqdm import tqdm
 from perception.config import check
 from perception.eval.detection import match_image
 from perception.models.store import ModelStore
-from perception.vision import weights
+from perception.vision import recognizer, weights
 from perception.vision.api import (
     HELD_OUT_LANGUAGES,
     SEEN_LANGUAGES,
@@ -39,7 +38,8 @@ from perception.vision.api import (
     load_detector,
 )
 from perception.vision.languages import load_registry
-from perception.vision.mentor import Mentor, MentorConfig, ink_cells, masked_pool
+from perception.vision.mentor import Mentor, MentorConfig
+from perception.vision.recognizer import RegionFeatures, crop_features
 from perception.vision.render import template_batch
 from perception.vision.script_id import ScriptIdNet, crop_region
 from perception.vision.synth import GroundTruth, render_scene
@@ -58,14 +58,18 @@ class TrainConfig:
     region (IoU >= 0.5), labelled with that region's language: the boxes MENTOR reads at
     inference hug the ink more tightly than annotation boxes, and crops of annotation boxes
     alone scored 0.84 vs 0.66 on the same matched regions (README, MENTOR).
-    ``degrade_fraction`` of the training crops lose detail each step (shrunk by 1.5-4x and
-    enlarged back), like small or blurred text in camera frames: a Gaussian blur of 2 px made
-    clean words unrecognisable to models trained without it.
+    ``degrade_fraction`` of the training crops get a second, degraded copy (shrunk by 1.5-4x
+    and enlarged back), like small or blurred text in camera frames: a Gaussian blur of 2 px made
+    clean words unrecognisable to models trained without it. The recogniser features of crops
+    and templates are cached beside ``data_cache`` (``*.features.npz``).
     ``time_budget_s`` > 0 caps MENTOR's steps to what fits in that many seconds, measured on a
     few trial episodes first (the learning-rate schedule then spans the capped run).
 
-    Each episode holds ``episode_languages`` languages x ``crops_per_language`` crops, plus
-    ``unknown_fraction`` as many crops of other seen languages labelled "unknown".
+    Each episode holds ``episode_languages`` languages x ``crops_per_language`` regions and
+    no "unknown" regions. Then, for ``unknown_steps`` more episodes with ``unknown_fraction`` as
+    many regions of left-out seen languages labelled "unknown", only the unknown logit is fitted.
+    Training the whole model on such episodes hurt held-out languages: accuracy on seen languages
+    held out of meta-training for validation fell from 0.70-0.83 to 0.43-0.55 (README, MENTOR).
     """
 
     output: str = "perception/vision/weights/mentor-small.pt"
@@ -78,8 +82,9 @@ class TrainConfig:
     episode_languages: int = 12
     crops_per_language: int = 6
     unknown_fraction: float = 0.25
-    aux_weight: float = 1.0
-    learning_rate: float = 2e-3
+    unknown_steps: int = 300
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-3
     warmup_fraction: float = 0.05
     template_pool: int = 64
     script_id_steps: int = 1500
@@ -126,7 +131,7 @@ class TrainConfig:
 
 @dataclass
 class CropSet:
-    """Training regions as rectified crops (the Text Finder's and the baseline's input)."""
+    """Training regions as rectified crops, before the recogniser embeds them."""
 
     crops: torch.Tensor  # (M, 32, 128) uint8, 255 = ink
     labels: np.ndarray  # (M,) int64 index into seen_languages
@@ -136,10 +141,6 @@ class CropSet:
     def of(cls, crops: torch.Tensor, labels: np.ndarray, n_languages: int) -> CropSet:
         """The set with its per-language index built from ``labels``."""
         return cls(crops, labels, [np.flatnonzero(labels == i) for i in range(n_languages)])
-
-    def batch(self, index: np.ndarray) -> torch.Tensor:
-        """(N, 1, 32, 128) float32 in [0, 1]."""
-        return self.crops[torch.from_numpy(index)].float()[:, None] / 255.0
 
 
 def degrade(crops: torch.Tensor, fraction: float, rng: random.Random) -> torch.Tensor:
@@ -259,17 +260,73 @@ def load_data(
     return data, pools
 
 
+@dataclass
+class FeatureSet:
+    """Training regions as recogniser features, and each seen language's template features."""
+
+    features: torch.Tensor  # (M, F) float32
+    labels: np.ndarray  # (M,) int64 index into seen_languages
+    by_language: list[np.ndarray]  # row indices per language index
+    templates: dict[str, torch.Tensor]  # code → (template_pool, F)
+
+    @classmethod
+    def of(cls, features: torch.Tensor, labels: np.ndarray, templates: dict) -> FeatureSet:
+        n = len(templates)
+        return cls(features, labels, [np.flatnonzero(labels == i) for i in range(n)], templates)
+
+
+# Raise when the feature extraction changes (recogniser cut, crop conversion, degraded copies).
+FEATURES_VERSION = 1
+
+
+def load_features(cfg: TrainConfig, store: ModelStore | None = None, log=print) -> FeatureSet:
+    """Recogniser features of the training crops (plus degraded copies) and of the template
+    pools; cached beside ``data_cache`` and reused while the data and settings match."""
+    key = repr({"version": FEATURES_VERSION, "data": _data_key(cfg), "seed": cfg.seed,
+                "degrade_fraction": cfg.degrade_fraction,
+                "recogniser": (recognizer.MODEL_NAME, recognizer.BACKBONE_OUTPUT)})  # fmt: skip
+    path = Path(cfg.data_cache).with_suffix(".features.npz") if cfg.data_cache else None
+    if path is not None and path.is_file():
+        with np.load(path) as z:
+            if str(z["key"]) == key:
+                log(f"loaded recogniser features from {path}")
+                templates = {c: torch.from_numpy(z[f"pool_{c}"]) for c in cfg.seen_languages}
+                return FeatureSet.of(torch.from_numpy(z["features"]), z["labels"], templates)
+        log(f"{path} was made with other settings; recomputing")
+    data, pools = load_data(cfg, store, log)
+    runtime = "onnxruntime" if cfg.device == "cpu" else "torch"
+    extractor = RegionFeatures(store, runtime, cfg.device, cfg.threads)
+    rng = random.Random(cfg.seed + 2)
+    chosen = np.array([i for i in range(len(data.labels)) if rng.random() < cfg.degrade_fraction])
+    crops = data.crops.float()[:, None] / 255.0
+    if len(chosen):
+        crops = torch.cat([crops, degrade(crops[torch.from_numpy(chosen)], 1.0, rng)])
+    labels = np.concatenate([data.labels, data.labels[chosen] if len(chosen) else []])
+    log(f"embedding {len(crops)} crops ({len(chosen)} degraded copies) and the templates")
+    features = crop_features(crops, extractor).cpu()
+    templates = {c: extractor(p).cpu() for c, p in pools.items()}
+    if path is not None:
+        arrays = {f"pool_{c}": t.numpy() for c, t in templates.items()}
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, key=key, features=features.numpy(), labels=labels.astype(np.int64), **arrays)
+        tmp.replace(path)
+        log(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return FeatureSet.of(features, labels.astype(np.int64), templates)
+
+
 @dataclass(frozen=True)
 class Episode:
-    crops: torch.Tensor  # (N, 1, 32, 128)
+    features: torch.Tensor  # (N, F)
     targets: torch.Tensor  # (N,) index into ids, or len(ids) for "unknown"
-    languages: torch.Tensor  # (N,) seen-language index of each crop (for the auxiliary loss)
-    templates: list[torch.Tensor]  # per episode language, (K, 1, 32, 128)
+    templates: list[torch.Tensor]  # per episode language, (K, F)
     ids: list[int]  # the episode's seen-language indices
 
 
-def episode(data: CropSet, cfg: TrainConfig, pools: dict, rng: random.Random) -> Episode:
-    """Balanced languages, their crops, K in [K/2, K] templates each, and unknown crops."""
+def episode(
+    data: FeatureSet, cfg: TrainConfig, rng: random.Random, unknown_fraction: float = 0.0
+) -> Episode:
+    """Balanced languages, their regions, K in [K/2, K] templates each, and ``unknown_fraction``
+    as many regions of the seen languages left out, labelled "unknown"."""
     codes = list(cfg.seen_languages)
     ids = rng.sample(range(len(codes)), cfg.episode_languages)
     others = [i for i in range(len(codes)) if i not in ids]
@@ -277,74 +334,90 @@ def episode(data: CropSet, cfg: TrainConfig, pools: dict, rng: random.Random) ->
     for j, i in enumerate(ids):
         index += [rng.choice(data.by_language[i]) for _ in range(cfg.crops_per_language)]
         targets += [j] * cfg.crops_per_language
-    n_unknown = round(cfg.unknown_fraction * len(index))
+    n_unknown = round(unknown_fraction * len(index))
     for _ in range(n_unknown):
         index.append(rng.choice(data.by_language[rng.choice(others)]))
         targets.append(len(ids))
     k_max = cfg.mentor.templates_per_language
     k = rng.randint(max(2, k_max // 2), k_max)
-    templates = [pools[codes[i]][rng.sample(range(cfg.template_pool), k)] for i in ids]
-    index_array = np.array(index)
-    return Episode(
-        degrade(data.batch(index_array), cfg.degrade_fraction, rng),
-        torch.tensor(targets),
-        torch.from_numpy(data.labels[index_array]),
-        templates,
-        ids,
-    )
+    pool = len(next(iter(data.templates.values())))
+    templates = [data.templates[codes[i]][rng.sample(range(pool), k)] for i in ids]
+    return Episode(data.features[torch.from_numpy(np.array(index))], torch.tensor(targets),
+                   templates, ids)  # fmt: skip
 
 
 def train_mentor(
-    data: CropSet, pools: dict, cfg: TrainConfig, init: Mentor | None = None, log=print
+    data: FeatureSet, cfg: TrainConfig, init: Mentor | None = None, log=print
 ) -> tuple[Mentor, int]:
-    """Stage 2: episodic meta-training of the region encoder, guide, mapper and finder;
+    """Stage 2: episodic meta-training of the shared embedding, guide, mapper and finder;
     returns the model and the number of steps it took."""
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed + 1 + cfg.scene_seed_start)
-    mentor = (init or Mentor(cfg.mentor)).to(cfg.device).train()
+    mentor = (init or Mentor(cfg.mentor)).to(cfg.device)
+    if init is None:
+        mentor.embed.scaler.fit(data.features)
+    mentor.train()
     steps = cfg.steps
     if cfg.time_budget_s > 0:
-        per_step = _seconds_per_step(copy.deepcopy(mentor), data, pools, cfg)
+        per_step = _seconds_per_step(data, cfg)
         steps = max(1, min(cfg.steps, int(cfg.time_budget_s / per_step)))
         log(f"{per_step * 1e3:.1f} ms per episode: {steps} steps fit in {cfg.time_budget_s:.0f} s")
     learner = _Learner(mentor, cfg, steps)
     t0, running, hits = time.time(), 0.0, []
-    for step in range(steps):
-        loss, accuracy = learner.step(episode(data, cfg, pools, rng))
+    for step in tqdm(range(steps), desc="MENTOR episodes", unit="ep", mininterval=5):
+        loss, accuracy = learner.step(episode(data, cfg, rng))
         running = 0.95 * running + 0.05 * loss if step else loss
         hits.append(accuracy)
-        if step % 100 == 0 or step == steps - 1:
+        if step % 250 == 0 or step == steps - 1:
             log(
                 f"mentor step {step}/{steps} loss {running:.4f} "
                 f"episode accuracy {np.mean(hits[-100:]):.3f} ({time.time() - t0:.0f} s)"
             )
-    return mentor.eval(), steps
+    mentor.eval()
+    if cfg.unknown_fraction > 0 and cfg.unknown_steps > 0:
+        fit_unknown_logit(mentor, data, cfg, rng, log)
+    return mentor, steps
+
+
+def fit_unknown_logit(
+    mentor: Mentor, data: FeatureSet, cfg: TrainConfig, rng: random.Random, log=print
+) -> None:
+    """Fit only the "unknown" logit, everything else frozen and in eval mode, on episodes where
+    regions of left-out seen languages are labelled "unknown": a calibrated reject level that
+    leaves the language embedding as meta-training made it."""
+    opt = torch.optim.Adam([mentor.unknown_logit], 0.05)
+    dev = cfg.device
+    for _ in range(cfg.unknown_steps):
+        ep = episode(data, cfg, rng, cfg.unknown_fraction)
+        with torch.no_grad():
+            kernels = mentor.kernels([t.to(dev) for t in ep.templates])
+            scores = mentor.finder(mentor.embed(ep.features.to(dev)), kernels)
+        unknown = mentor.unknown_logit.expand(len(scores), 1)
+        loss = F.cross_entropy(torch.cat([scores, unknown], 1), ep.targets.to(dev))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    log(f"unknown logit fitted: {mentor.unknown_logit.item():.3f}")
 
 
 class _Learner:
-    """MENTOR, the auxiliary classifier, AdamW and a one-cycle schedule over ``steps``."""
+    """MENTOR, AdamW and a one-cycle schedule over ``steps``."""
 
     def __init__(self, mentor: Mentor, cfg: TrainConfig, steps: int) -> None:
         self.mentor, self.cfg = mentor, cfg
-        n = len(cfg.seen_languages)
-        self.aux = torch.nn.Linear(2 * cfg.mentor.channels, n).to(cfg.device)
-        params = list(mentor.parameters()) + list(self.aux.parameters())
-        self.opt = torch.optim.AdamW(params, cfg.learning_rate, weight_decay=1e-4)
+        self.opt = torch.optim.AdamW(
+            mentor.parameters(), cfg.learning_rate, weight_decay=cfg.weight_decay
+        )
         self.sched = torch.optim.lr_scheduler.OneCycleLR(
             self.opt, cfg.learning_rate, total_steps=steps, pct_start=cfg.warmup_fraction
         )
 
     def step(self, ep: Episode) -> tuple[float, float]:
-        """One episode's update; returns (loss, accuracy over the episode's crops)."""
+        """One episode's update; returns (loss, accuracy over the episode's regions)."""
         dev, m = self.cfg.device, self.mentor
-        crops = ep.crops.to(dev)
         kernels = m.kernels([t.to(dev) for t in ep.templates])
-        features, ink = m.encoder(crops), ink_cells(crops)
-        logits = m.region_logits(features, ink, kernels)
+        logits = m(ep.features.to(dev), kernels)
         loss = F.cross_entropy(logits, ep.targets.to(dev))
-        if self.cfg.aux_weight:
-            aux = F.cross_entropy(self.aux(masked_pool(features, ink)), ep.languages.to(dev))
-            loss = loss + self.cfg.aux_weight * aux
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()
@@ -353,32 +426,35 @@ class _Learner:
         return loss.item(), accuracy
 
 
-def _seconds_per_step(trial: Mentor, data: CropSet, pools: dict, cfg: TrainConfig) -> float:
-    """Time of one episode, from 10 timed after 5 warm-up ones on a throwaway copy."""
-    learner, rng = _Learner(trial, cfg, 15), random.Random(-1)
+def _seconds_per_step(data: FeatureSet, cfg: TrainConfig) -> float:
+    """Time of one episode, from 10 timed after 5 warm-up ones on a throwaway model."""
+    learner, rng = _Learner(Mentor(cfg.mentor).to(cfg.device).train(), cfg, 15), random.Random(-1)
     for _ in range(5):
-        learner.step(episode(data, cfg, pools, rng))
+        learner.step(episode(data, cfg, rng))
     t0 = time.perf_counter()
     for _ in range(10):
-        learner.step(episode(data, cfg, pools, rng))
+        learner.step(episode(data, cfg, rng))
     return (time.perf_counter() - t0) / 10
 
 
 def train_script_id(
-    data: CropSet, cfg: TrainConfig, init: ScriptIdNet | None = None, log=print
+    data: FeatureSet, cfg: TrainConfig, init: ScriptIdNet | None = None, log=print
 ) -> ScriptIdNet:
-    """The baseline: a crop classifier over the seen languages, class-balanced batches."""
+    """The baseline: a classifier over the seen languages on the same features, class-balanced
+    batches."""
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    blur_rng = random.Random(cfg.seed + 2)
     n = len(cfg.seen_languages)
-    net = (init or ScriptIdNet(n)).to(cfg.device).train()
-    opt = torch.optim.AdamW(net.parameters(), 2e-3, weight_decay=1e-4)
+    net = init or ScriptIdNet(n, data.features.shape[1])
+    if init is None:
+        net.scaler.fit(data.features)
+    net = net.to(cfg.device).train()
+    opt = torch.optim.AdamW(net.parameters(), cfg.learning_rate, weight_decay=cfg.weight_decay)
     t0 = time.time()
     for step in range(cfg.script_id_steps):
         classes = rng.integers(0, n, cfg.script_id_batch)
         idx = np.array([rng.choice(data.by_language[c]) for c in classes])
-        x = degrade(data.batch(idx), cfg.degrade_fraction, blur_rng).to(cfg.device)
+        x = data.features[torch.from_numpy(idx)].to(cfg.device)
         loss = F.cross_entropy(net(x), torch.from_numpy(classes).to(cfg.device))
         opt.zero_grad()
         loss.backward()
@@ -392,17 +468,18 @@ def train_script_id(
 
 
 def train(cfg: TrainConfig, store: ModelStore | None = None, log=print) -> Path:
-    """The whole run: crops → MENTOR → script-ID → one checkpoint and its card."""
+    """The whole run: crops → recogniser features → MENTOR → script-ID → one checkpoint and its
+    card."""
     torch.set_num_threads(cfg.threads)
     t0 = time.time()
-    data, pools = load_data(cfg, store, log)
+    data = load_features(cfg, store, log)
     prev = weights.load(Path(cfg.init_from), cfg.device) if cfg.init_from else None
     if prev is not None and prev.seen_languages != list(cfg.seen_languages):
         raise ValueError(
             f"init_from {cfg.init_from} was trained on {prev.seen_languages}, "
             f"this config's seen_languages are {list(cfg.seen_languages)}; make them equal"
         )
-    mentor, steps = train_mentor(data, pools, cfg, prev.mentor if prev else None, log)
+    mentor, steps = train_mentor(data, cfg, prev.mentor if prev else None, log)
     script_id = train_script_id(data, cfg, prev.script_id if prev else None, log)
     meta = {
         "train_config": dataclasses.asdict(cfg),

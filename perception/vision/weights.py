@@ -1,10 +1,10 @@
 """MENTOR checkpoints: one file holding MENTOR, the script-ID baseline and their configs.
 
-This module owns the checkpoint format and the bundled models: ``mentor-gpu`` (the default,
-from ``configs/vision/gpu.yaml`` on an H200; best in the evaluation) and ``mentor-small`` (from
-``configs/vision/small.yaml`` on a CPU). Each file lives beside its model card
-(``perception/vision/weights/NAME.{pt,yaml}``), not in ``models/``, because project cards
-there must be PyPI-pinned (tests/models/test_store.py); the card has the same schema
+This module owns the checkpoint format and the bundled models: ``mentor-large`` (the default,
+from ``configs/vision/large.yaml``, 38 training languages) and ``mentor-small`` (from
+``configs/vision/small.yaml``, 24), both trained on this project's CPU. Each file lives beside
+its model card (``perception/vision/weights/NAME.{pt,yaml}``), not in ``models/``, because
+project cards there must be PyPI-pinned (tests/models/test_store.py); the card has the same schema
 (:class:`~perception.models.cards.ModelCard`, local source, sha256) and is checked on every
 load. It does not know how the weights were trained.
 """
@@ -25,8 +25,8 @@ from perception.vision.mentor import Mentor, MentorConfig
 from perception.vision.script_id import ScriptIdNet
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-DEFAULT_NAME = "mentor-gpu"
-FORMAT = "perception-mentor/2"
+DEFAULT_NAME = "mentor-large"
+FORMAT = "perception-mentor/3"  # 3: heads over PP-OCRv4 recogniser features
 _TRAIN_HINT = "train it with `perception vision train --config configs/vision/small.yaml`"
 
 
@@ -85,7 +85,7 @@ def bundled_path(name: str = DEFAULT_NAME) -> Path:
 
 
 def resolve(weights: str) -> Path:
-    """``""`` → the default bundled model; a bundled name (``mentor-gpu``) → its checked file;
+    """``""`` → the default bundled model; a bundled name (``mentor-small``) → its checked file;
     anything else is a checkpoint path."""
     if not weights:
         return bundled_path()
@@ -108,7 +108,7 @@ def load(path: Path | None = None, device: str = "cpu") -> Checkpoint:
     mentor = Mentor(MentorConfig(**payload["mentor_config"]))
     mentor.load_state_dict(payload["mentor"])
     classes = list(payload["script_id_classes"])
-    script_id = ScriptIdNet(len(classes))
+    script_id = ScriptIdNet(len(classes), mentor.cfg.feature_dim)
     script_id.load_state_dict(payload["script_id"])
     return Checkpoint(
         mentor.to(device).eval(),
@@ -127,7 +127,8 @@ def write_card(checkpoint: Path, scenes: int, steps: int) -> Path:
         "task": "text-detection",
         "description": (
             f"MENTOR guide + mapper + Text Finder and the script-ID baseline, trained on {scenes} "
-            f"synthetic scenes for {steps} episodes, on region crops from the PP-OCRv4 detector"
+            f"synthetic scenes for {steps} episodes, over frozen PP-OCRv4 recogniser features of "
+            "region crops"
         ),
         "format": "perception-mentor",
         "entry": checkpoint.name,
@@ -144,8 +145,8 @@ def write_card(checkpoint: Path, scenes: int, steps: int) -> Path:
             ],
         },
         "inputs": [
-            {"name": "crops", "shape": ["batch", 1, 32, 128], "dtype": "float32"},
-            {"name": "templates", "shape": ["languages", "K", 1, 32, 128], "dtype": "float32"},
+            {"name": "region_features", "shape": ["batch", 960], "dtype": "float32"},
+            {"name": "template_features", "shape": ["languages", "K", 960], "dtype": "float32"},
         ],
         "outputs": [
             {"name": "region_logits", "shape": ["batch", "languages + 1"], "dtype": "float32"}

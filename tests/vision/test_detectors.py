@@ -20,7 +20,7 @@ CODES = ["en", "ar", "zh"]
 @pytest.fixture(scope="module")
 def random_checkpoint(tmp_path_factory) -> Path:
     torch.manual_seed(0)
-    cfg = MentorConfig(channels=16, dynamic_hidden=4, code_dim=16, templates_per_language=4)
+    cfg = MentorConfig(embed_dim=8, templates_per_language=4)
     path = tmp_path_factory.mktemp("ckpt") / "m.pt"
     weights.save(
         path, weights.Checkpoint(Mentor(cfg).eval(), CODES, ScriptIdNet(3).eval(), CODES, {})

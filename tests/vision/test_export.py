@@ -6,27 +6,41 @@ import pytest
 import torch
 
 from perception.vision import ppocr
-from perception.vision.export import export_detector, export_finder_graph
+from perception.vision.export import export_detector, export_finder_graph, export_region_encoder
 from perception.vision.mentor import Mentor, MentorConfig
+from perception.vision.recognizer import RegionFeatures
 
-# Text Finder: four 3x3 convs + dynamic 1x1s in float32; 1e-4 absolute on logits of order 1.
+# Text Finder: a linear embedding and a scaled cosine in float32; logits within +-10.
 FINDER_ATOL = 1e-4
 
 
 def test_text_finder_onnx_matches_torch_for_any_language_count(tmp_path):
     torch.manual_seed(0)
-    mentor = Mentor(MentorConfig(channels=16, dynamic_hidden=4, code_dim=16)).eval()
+    mentor = Mentor(MentorConfig(embed_dim=16)).eval()
+    mentor.embed.scaler.fit(torch.randn(64, mentor.cfg.feature_dim) * 2 + 1)
     path = export_finder_graph(mentor, tmp_path / "tf.onnx")
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     for n_lang, batch in [(1, 1), (5, 4)]:
         rng = np.random.default_rng(n_lang)
-        crops = rng.random((batch, 1, 32, 128)).astype(np.float32)
-        k = rng.standard_normal((n_lang, mentor.cfg.kernel_size)).astype(np.float32)
+        feats = rng.standard_normal((batch, mentor.cfg.feature_dim)).astype(np.float32)
         with torch.no_grad():
-            ref = mentor(torch.from_numpy(crops), torch.from_numpy(k)).numpy()
-        got = sess.run(None, {"crops": crops, "kernels": k})[0]
+            k = mentor.kernels([torch.randn(4, mentor.cfg.feature_dim) for _ in range(n_lang)])
+            ref = mentor(torch.from_numpy(feats), k).numpy()
+        got = sess.run(None, {"features": feats, "kernels": k.numpy()})[0]
         assert got.shape == (batch, n_lang + 1)
         np.testing.assert_allclose(got, ref, atol=FINDER_ATOL)
+
+
+@pytest.mark.model
+def test_region_encoder_onnx_matches_onnxruntime_features(tmp_path, store):
+    path = export_region_encoder(tmp_path, store)
+    crops = torch.from_numpy(np.random.default_rng(0).random((3, 1, 32, 128)).astype(np.float32))
+    ours = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = ours.run(None, {"crops": crops.numpy()})[0]
+    ref = RegionFeatures(store)(crops).numpy()
+    assert got.shape == (3, 960)
+    # features are unbounded activations (magnitudes up to ~10): 1e-2 absolute
+    np.testing.assert_allclose(got, ref, atol=1e-2)
 
 
 @pytest.mark.model

@@ -1,27 +1,30 @@
+import pytest
 import torch
 
-from perception.vision.mentor import Mentor, MentorConfig, ink_cells
+from perception.errors import ConfigError
+from perception.vision.mentor import Mentor, MentorConfig
 
-CFG = MentorConfig(channels=16, dynamic_hidden=4, code_dim=16)
+CFG = MentorConfig(feature_dim=24, embed_dim=8)
 
 
 def _templates(n: int, k: int = 5) -> list[torch.Tensor]:
     g = torch.Generator().manual_seed(0)
-    return [(torch.rand(k, 1, 32, 128, generator=g) > 0.7).float() for _ in range(n)]
+    return [torch.randn(k, CFG.feature_dim, generator=g) + i for i in range(n)]
 
 
-def _crops(b: int) -> torch.Tensor:
-    return torch.rand(b, 1, 32, 128, generator=torch.Generator().manual_seed(1))
+def _features(b: int) -> torch.Tensor:
+    return torch.randn(b, CFG.feature_dim, generator=torch.Generator().manual_seed(1))
 
 
-def test_shapes_one_map_per_language_and_an_unknown_logit():
+def test_shapes_one_unit_kernel_per_language_and_an_unknown_logit():
     mentor = Mentor(CFG).eval()
     kernels = mentor.kernels(_templates(3))
-    assert kernels.shape == (3, CFG.kernel_size)
-    assert mentor.maps(_crops(2), kernels).shape == (2, 3, 8, 32)
-    logits = mentor(_crops(2), kernels)
+    assert kernels.shape == (3, CFG.embed_dim)
+    torch.testing.assert_close(kernels.norm(dim=1), torch.ones(3))
+    logits = mentor(_features(2), kernels)
     assert logits.shape == (2, 4)
     torch.testing.assert_close(logits[:, 3], mentor.unknown_logit.expand(2))
+    assert logits[:, :3].abs().max() <= CFG.scale + 1e-4  # scaled cosine
 
 
 def test_guide_is_invariant_to_template_order_and_count_agnostic():
@@ -30,25 +33,43 @@ def test_guide_is_invariant_to_template_order_and_count_agnostic():
     with torch.no_grad():
         a, b, c = mentor.guide(t), mentor.guide(t.flip(0)), mentor.guide(t[:3])
     torch.testing.assert_close(a, b)
-    assert c.shape == a.shape and not torch.allclose(a, c)
+    assert a.shape == (3 * CFG.embed_dim,) and c.shape == a.shape and not torch.allclose(a, c)
 
 
 def test_adding_a_language_leaves_other_scores_unchanged():
     mentor = Mentor(CFG).eval()
     with torch.no_grad():
-        two = mentor(_crops(2), mentor.kernels(_templates(2)))
-        three = mentor(_crops(2), mentor.kernels(_templates(3)))
+        two = mentor(_features(2), mentor.kernels(_templates(2)))
+        three = mentor(_features(2), mentor.kernels(_templates(3)))
     torch.testing.assert_close(two[:, :2], three[:, :2])
 
 
-def test_region_score_reads_only_ink_cells():
-    mentor = Mentor(CFG).eval()
-    crops = torch.zeros(1, 1, 32, 128)
-    crops[..., 8:24, 4:60] = 1.0
-    ink = ink_cells(crops)
-    assert ink.shape == (1, 1, 8, 32) and ink[0, 0, 4, 5] == 1 and ink[0, 0, 4, 20] == 0
-    kernels = mentor.kernels(_templates(2))
+def test_region_that_matches_a_languages_templates_scores_highest_for_it():
+    # with an identity-like embedding and no mapper correction, the finder is a cosine to the
+    # templates' mean: a region equal to language 1's template mean must pick language 1
+    cfg = MentorConfig(feature_dim=4, embed_dim=4, dropout=0.0)
+    mentor = Mentor(cfg).eval()
     with torch.no_grad():
-        maps = mentor.maps(crops, kernels)
-        want = (maps * ink).sum((2, 3)) / ink.sum()
-        torch.testing.assert_close(mentor(crops, kernels)[:, :2], want)
+        mentor.embed.net[1].weight.copy_(torch.eye(4))
+        mentor.embed.net[1].bias.zero_()
+        for p in mentor.mapper.parameters():
+            p.zero_()
+    templates = [torch.eye(4)[i].expand(3, 4) + 0.01 * torch.randn(3, 4) for i in range(4)]
+    with torch.no_grad():
+        logits = mentor(torch.eye(4), mentor.kernels(templates))
+    assert logits[:, :4].argmax(1).tolist() == [0, 1, 2, 3]
+
+
+def test_scaler_fits_mean_and_std():
+    mentor = Mentor(CFG)
+    x = torch.randn(500, CFG.feature_dim) * 3 + 5
+    mentor.embed.scaler.fit(x)
+    z = mentor.embed.scaler(x)
+    assert z.mean(0).abs().max() < 1e-4 and (z.std(0) - 1).abs().max() < 1e-3
+
+
+def test_bad_sizes_are_refused():
+    with pytest.raises(ConfigError, match="dropout"):
+        MentorConfig(dropout=1.0)
+    with pytest.raises(ConfigError, match="embed_dim"):
+        MentorConfig(embed_dim=0)

@@ -8,9 +8,9 @@ from perception.config import from_dict
 from perception.errors import ConfigError
 from perception.vision import weights
 from perception.vision.mentor import MentorConfig
-from perception.vision.train import CropSet, TrainConfig, degrade, episode, train
+from perception.vision.train import FeatureSet, TrainConfig, degrade, episode, train
 
-TINY_MENTOR = MentorConfig(channels=16, dynamic_hidden=4, code_dim=16, templates_per_language=4)
+TINY_MENTOR = MentorConfig(embed_dim=8, templates_per_language=4)
 
 
 def test_held_out_languages_cannot_be_trained_on():
@@ -26,10 +26,12 @@ def test_unknown_crops_need_languages_outside_the_episode():
         TrainConfig(seen_languages=("en", "ar"), episode_languages=2, unknown_fraction=0.5)
 
 
-def _crop_set(n_lang: int, per: int = 5) -> CropSet:
-    labels = np.repeat(np.arange(n_lang), per)
-    crops = torch.from_numpy(np.repeat(labels, 32 * 128).reshape(-1, 32, 128).astype(np.uint8))
-    return CropSet.of(crops, labels, n_lang)
+def _feature_set(codes: tuple[str, ...], per: int = 5) -> FeatureSet:
+    # every row and template of language i holds the value i, so rows can be traced
+    labels = np.repeat(np.arange(len(codes)), per)
+    features = torch.from_numpy(np.repeat(labels, 6).reshape(-1, 6).astype(np.float32))
+    templates = {c: torch.full((6, 6), float(i)) for i, c in enumerate(codes)}
+    return FeatureSet.of(features, labels, templates)
 
 
 def test_episode_is_balanced_and_labels_left_out_languages_unknown():
@@ -37,20 +39,16 @@ def test_episode_is_balanced_and_labels_left_out_languages_unknown():
     cfg = TrainConfig(
         seen_languages=codes, held_out_languages=("ml",), episode_languages=3,
         crops_per_language=4, unknown_fraction=0.5, template_pool=6, mentor=TINY_MENTOR,
-        degrade_fraction=0.0,
     )  # fmt: skip
-    pools = {c: torch.full((6, 1, 32, 128), float(i)) for i, c in enumerate(codes)}
-    ep = episode(_crop_set(len(codes)), cfg, pools, random.Random(0))
-    assert len(ep.ids) == 3 and ep.crops.shape == (18, 1, 32, 128)
-    # each crop's pixels hold its language index (/255): targets agree with the crops
-    lang_of_crop = torch.round(ep.crops[:, 0, 0, 0] * 255).long()
-    assert torch.equal(lang_of_crop, ep.languages)
+    ep = episode(_feature_set(codes), cfg, random.Random(0), cfg.unknown_fraction)
+    assert len(ep.ids) == 3 and ep.features.shape == (18, 6)
+    language = ep.features[:, 0].long()
     for j, i in enumerate(ep.ids):
-        assert (ep.languages[ep.targets == j] == i).all() and int((ep.targets == j).sum()) == 4
-    unknown = ep.languages[ep.targets == 3]
+        assert (language[ep.targets == j] == i).all() and int((ep.targets == j).sum()) == 4
+    unknown = language[ep.targets == 3]
     assert len(unknown) == 6 and not set(unknown.tolist()) & set(ep.ids)
     assert all(2 <= len(t) <= 4 for t in ep.templates)
-    assert [int(t[0, 0, 0, 0]) for t in ep.templates] == ep.ids
+    assert [int(t[0, 0]) for t in ep.templates] == ep.ids
 
 
 def test_degrade_blurs_the_chosen_fraction_and_keeps_the_range():
@@ -85,3 +83,8 @@ def test_tiny_run_writes_a_loadable_checkpoint(tmp_path, store):
     assert ckpt.seen_languages == ["en", "ar", "zh"] and ckpt.meta["train_config"]["steps"] == 3
     assert "ml" not in ckpt.seen_languages
     assert (tmp_path / "tiny.yaml").is_file()
+    # the scalers were fitted on the recogniser features, not left at identity
+    assert not torch.equal(
+        ckpt.mentor.embed.scaler.std, torch.ones_like(ckpt.mentor.embed.scaler.std)
+    )
+    assert torch.equal(ckpt.script_id.scaler.mean, ckpt.mentor.embed.scaler.mean)

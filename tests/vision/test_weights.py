@@ -6,7 +6,7 @@ from perception.errors import ChecksumError, ModelNotFoundError
 from perception.vision import weights
 
 
-@pytest.mark.parametrize("name", ["mentor-small", "mentor-gpu"])
+@pytest.mark.parametrize("name", ["mentor-small", "mentor-large"])
 def test_bundled_checkpoints_match_their_cards_and_hold_no_held_out_language(name):
     ckpt = weights.load(weights.resolve(name))
     assert "ml" not in ckpt.seen_languages and "th" not in ckpt.seen_languages
@@ -14,10 +14,10 @@ def test_bundled_checkpoints_match_their_cards_and_hold_no_held_out_language(nam
     assert weights.bundled_path(name).stat().st_size < 8_000_000
 
 
-def test_default_is_mentor_gpu_and_paths_pass_through(tmp_path):
-    assert weights.resolve("") == weights.bundled_path("mentor-gpu")
+def test_default_is_mentor_large_and_paths_pass_through(tmp_path):
+    assert weights.resolve("") == weights.bundled_path("mentor-large")
     assert weights.resolve(str(tmp_path / "m.pt")) == tmp_path / "m.pt"
-    with pytest.raises(ModelNotFoundError, match="mentor-gpu, mentor-small"):
+    with pytest.raises(ModelNotFoundError, match="mentor-large, mentor-small"):
         weights.resolve("mentor-huge")
 
 
