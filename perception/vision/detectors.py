@@ -3,8 +3,10 @@
 All share one pipeline: PP-OCRv4 probability map (onnxruntime or torch), DB post-processing,
 then a language per region from its rectified crop's PP-OCRv4 recogniser features: MENTOR's
 Text Finder against every language's template kernels ("mentor"), a classifier over the seen
-languages ("script-id"), or none ("ppocr"). Only the language step differs, so detection
-numbers of the three are comparable by construction. This module does not train anything.
+languages ("script-id"), or none ("ppocr"). A vertical box is read three ways (a line either
+way up, or a column of upright glyphs) and the most confident reading is kept. Only the
+language step differs, so detection numbers of the three are comparable by construction. This
+module does not train anything.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from perception.vision.postprocess import (
 )
 from perception.vision.recognizer import RegionFeatures
 from perception.vision.render import template_batch
-from perception.vision.script_id import crop_region
+from perception.vision.script_id import crop_views
 from perception.vision.types import UNKNOWN_LANGUAGE, TextRegion
 
 
@@ -88,8 +90,9 @@ class ScriptIdDetector(PpocrDetector):
         cands = db_candidates(prob, self.db)
         if not cands:
             return []
-        crops = region_crops(image, cands, prepared.scale_xy).to(self.options.device)
-        probs, classes = self.probabilities(crops)
+        crops, owner = region_views(image, cands, prepared.scale_xy)
+        probs, classes = self.probabilities(crops.to(self.options.device))
+        probs = most_confident_view(probs, owner, len(cands), len(classes))
         labels = pick_labels(probs, classes, self.options.language_threshold)
         return to_regions(cands, labels, prepared.scale_xy, image.shape[:2])
 
@@ -110,10 +113,25 @@ class MentorDetector(ScriptIdDetector):
         return prob.cpu().numpy(), self.codes
 
 
-def region_crops(image: np.ndarray, cands: list[Candidate], scale_xy) -> torch.Tensor:
-    """Each candidate rectified to a (1, 32, 128) crop of the original image, ink = 1."""
-    crops = [crop_region(image, c.polygon_px * np.float32(scale_xy)) for c in cands]
-    return torch.from_numpy(np.stack(crops))[:, None]
+def region_views(
+    image: np.ndarray, cands: list[Candidate], scale_xy
+) -> tuple[torch.Tensor, np.ndarray]:
+    """Every candidate's crops (1, 32, 128) of the original image, ink = 1 (one, or three for a
+    vertical box: :func:`~perception.vision.script_id.crop_views`), stacked; and the index of
+    the candidate each crop belongs to."""
+    crops, owner = [], []
+    for i, c in enumerate(cands):
+        views = crop_views(image, c.polygon_px * np.float32(scale_xy))
+        crops += views
+        owner += [i] * len(views)
+    return torch.from_numpy(np.stack(crops))[:, None], np.array(owner)
+
+
+def most_confident_view(prob: np.ndarray, owner: np.ndarray, n: int, languages: int) -> np.ndarray:
+    """Per candidate, the probability row of its view whose best language is most probable."""
+    best = prob[:, :languages].max(1)
+    rows = [np.flatnonzero(owner == i) for i in range(n)]
+    return np.stack([prob[r[np.argmax(best[r])]] for r in rows])
 
 
 def resolve_languages(codes: tuple[str, ...]) -> list[str]:

@@ -22,32 +22,76 @@ from perception.vision.render import TEMPLATE_HW_PX
 def crop_region(image: np.ndarray, polygon_px: np.ndarray) -> np.ndarray:
     """Rectify a region to (32, 128) float32 in [0, 1], dark-on-light normalised (1 = ink).
 
-    The polygon's minimum-area rectangle is warped upright; polarity is flipped so that the
-    majority (background) is 0, the way templates are drawn.
+    The polygon's minimum-area rectangle is warped upright with its long side horizontal;
+    polarity is flipped so that the majority (background) is 0, the way templates are drawn.
     """
-    h, w = TEMPLATE_HW_PX
-    rect = cv2.minAreaRect(np.asarray(polygon_px, np.float32))
-    (cx, cy), (rw, rh), angle = rect
-    if rw < rh:
+    return fit_crop(upright_patch(image, polygon_px, long_side="horizontal"))
+
+
+def crop_views(image: np.ndarray, polygon_px: np.ndarray) -> list[np.ndarray]:
+    """The crops a region may be read as: :func:`crop_region` alone for a box whose long side
+    runs more across than up; for one that runs up the image, also that crop turned 180 degrees
+    (the line may read top-down or bottom-up) and the box read as a vertical column of upright
+    glyphs, cut into square-ish tiles laid side by side (vertical CJK signs), since rotating a
+    column to horizontal would lay every glyph on its side."""
+    crop = crop_region(image, polygon_px)
+    if not is_vertical(polygon_px):
+        return [crop]
+    line = upright_patch(image, polygon_px, long_side="horizontal")
+    column = upright_patch(image, polygon_px, long_side="vertical")
+    return [crop, fit_crop(line[::-1, ::-1]), fit_crop(reflow_column(column))]
+
+
+def is_vertical(polygon_px: np.ndarray, min_aspect: float = 1.5) -> bool:
+    """Whether the region's minimum-area rectangle is at least ``min_aspect`` times longer than
+    wide and its long side is closer to the image's vertical than to its horizontal."""
+    (_, _), (rw, rh), angle = cv2.minAreaRect(np.asarray(polygon_px, np.float32))
+    if min(rw, rh) <= 0 or max(rw, rh) / min(rw, rh) < min_aspect:
+        return False
+    # the side of length rw makes ``angle`` degrees with the x axis
+    long_angle = angle if rw >= rh else angle + 90.0
+    return 45.0 < abs(long_angle) % 180.0 < 135.0
+
+
+def upright_patch(image: np.ndarray, polygon_px: np.ndarray, long_side: str) -> np.ndarray:
+    """The grey (0..1) pixels of the polygon's minimum-area rectangle, warped axis-aligned with
+    its long side ``"horizontal"`` or ``"vertical"``."""
+    (cx, cy), (rw, rh), angle = cv2.minAreaRect(np.asarray(polygon_px, np.float32))
+    if (rw < rh) == (long_side == "horizontal"):
         rw, rh, angle = rh, rw, angle + 90
     m = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
     grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
     upright = cv2.warpAffine(grey, m, (image.shape[1], image.shape[0]), flags=cv2.INTER_LINEAR)
     x0, y0 = int(max(cx - rw / 2, 0)), int(max(cy - rh / 2, 0))
-    patch = upright[y0 : int(cy + rh / 2) + 1, x0 : int(cx + rw / 2) + 1]
+    return upright[y0 : int(cy + rh / 2) + 1, x0 : int(cx + rw / 2) + 1]
+
+
+def reflow_column(column: np.ndarray) -> np.ndarray:
+    """A tall (H, W) patch cut into round(H / W) tiles from the top, laid left to right."""
+    h, w = column.shape[:2]
+    n = max(1, round(h / max(w, 1)))
+    step = h // n
+    if step == 0:
+        return column
+    return np.concatenate([column[i * step : (i + 1) * step] for i in range(n)], axis=1)
+
+
+def fit_crop(patch: np.ndarray) -> np.ndarray:
+    """A grey patch scaled to fit (32, 128) keeping its aspect, stretched to [0, 1], the
+    majority (background) made 0, placed at the left and centred vertically."""
+    h, w = TEMPLATE_HW_PX
     if patch.size == 0:
         return np.zeros((h, w), np.float32)
     scale = min(h / patch.shape[0], w / patch.shape[1])
     size = (max(1, round(patch.shape[1] * scale)), max(1, round(patch.shape[0] * scale)))
-    small = cv2.resize(patch, size)
+    small = cv2.resize(np.ascontiguousarray(patch), size)
     lo, hi = float(small.min()), float(small.max())
     small = (small - lo) / max(hi - lo, 1e-3)
     if np.median(small) > 0.5:
         small = 1.0 - small
     out = np.zeros((h, w), np.float32)
-    out[
-        (h - small.shape[0]) // 2 : (h - small.shape[0]) // 2 + small.shape[0], : small.shape[1]
-    ] = small
+    top = (h - small.shape[0]) // 2
+    out[top : top + small.shape[0], : small.shape[1]] = small
     return out
 
 
