@@ -219,8 +219,8 @@ def template_pools(cfg: TrainConfig) -> dict[str, torch.Tensor]:
 
 
 # Raise when rendering changes (word rules, scene generator, crops) so old caches are refused.
-# 2: capitals and digits in alphabet-script words.
-DATA_VERSION = 2
+# 2: capitals and digits in alphabet-script words. 3: short (1-2 character) training regions.
+DATA_VERSION = 3
 
 
 def _data_key(cfg: TrainConfig) -> str:
