@@ -31,8 +31,8 @@ def timed(fn, repeats: int = 20) -> float:
     return (time.perf_counter() - t0) / repeats
 
 
-def crops(n: int, device: str = "cpu") -> torch.Tensor:
-    g = torch.Generator().manual_seed(n)
+def crops(n: int, device: str = "cpu", seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(1000 * seed + n)
     return (torch.rand(n, 1, 32, 128, generator=g) > 0.7).float().to(device)
 
 
@@ -42,7 +42,7 @@ def main() -> None:
     mentor = weights.load().mentor
     cpu_features = RegionFeatures(runtime="onnxruntime")
     gpu_features = RegionFeatures(runtime="torch", device="cuda")
-    templates = [crops(8) for _ in range(LANGUAGES)]
+    templates = [crops(8, seed=i + 1) for i in range(LANGUAGES)]
     x = crops(64)
     with torch.no_grad():
         ref = mentor(cpu_features(x), mentor.kernels([cpu_features(t) for t in templates]))

@@ -8,9 +8,10 @@ templates; training then runs on those features, so it takes seconds per thousan
 CPU. Stage 2 is MENTOR's episodic meta-training (Lin et al., IROS 2023, Sec. III-E): each
 episode samples languages uniformly from the seen set (balanced sampling), the same number of
 regions of each, and a random K of each language's printed templates; the loss is cross-entropy
-over the episode's languages. Afterwards the "unknown" logit alone is fitted on episodes where
-regions of seen languages left out of the episode are labelled "unknown". Held-out languages
-never enter: the config check refuses any overlap.
+over the episode's languages and the "unknown" logit, which is never the target there. Afterwards
+the "unknown" logit alone is re-fitted on episodes where regions of seen languages left out of
+the episode are labelled "unknown". Held-out languages never enter: the config check refuses any
+overlap.
 This module does not evaluate (see :mod:`perception.vision.evaluate`).
 """
 
@@ -56,11 +57,11 @@ class TrainConfig:
     the fonts (a GPU box), skips rendering; a cache made with other data settings is refused.
     ``detector_crops`` adds, per scene, a crop of each PP-OCRv4 detection matched to an annotated
     region (IoU >= 0.5), labelled with that region's language: the boxes MENTOR reads at
-    inference hug the ink more tightly than annotation boxes, and crops of annotation boxes
-    alone scored 0.84 vs 0.66 on the same matched regions (README, MENTOR).
-    ``degrade_fraction`` of the training crops get a second, degraded copy (shrunk by 1.5-4x
-    and enlarged back), like small or blurred text in camera frames: a Gaussian blur of 2 px made
-    clean words unrecognisable to models trained without it. The recogniser features of crops
+    inference hug the ink more tightly than annotation boxes (with the earlier crop CNN, a model
+    trained on annotation boxes alone scored 0.84 on them vs 0.66 on detected boxes of the same
+    regions). ``degrade_fraction`` of the training crops get a second, degraded copy (shrunk by
+    1.5-4x and enlarged back), like small or blurred text in camera frames (a 2 px blur made
+    clean words unreadable to the crop CNN trained without it). The recogniser features of crops
     and templates are cached beside ``data_cache`` (``*.features.npz``).
     ``time_budget_s`` > 0 caps MENTOR's steps to what fits in that many seconds, measured on a
     few trial episodes first (the learning-rate schedule then spans the capped run).
@@ -282,9 +283,11 @@ FEATURES_VERSION = 1
 def load_features(cfg: TrainConfig, store: ModelStore | None = None, log=print) -> FeatureSet:
     """Recogniser features of the training crops (plus degraded copies) and of the template
     pools; cached beside ``data_cache`` and reused while the data and settings match."""
+    store = ModelStore() if store is None else store
+    recogniser = store.card(recognizer.MODEL_NAME).source.files[0].sha256
     key = repr({"version": FEATURES_VERSION, "data": _data_key(cfg), "seed": cfg.seed,
                 "degrade_fraction": cfg.degrade_fraction,
-                "recogniser": (recognizer.MODEL_NAME, recognizer.BACKBONE_OUTPUT)})  # fmt: skip
+                "recogniser": (recogniser, recognizer.BACKBONE_OUTPUT)})  # fmt: skip
     path = Path(cfg.data_cache).with_suffix(".features.npz") if cfg.data_cache else None
     if path is not None and path.is_file():
         with np.load(path) as z:
@@ -349,8 +352,9 @@ def episode(
 def train_mentor(
     data: FeatureSet, cfg: TrainConfig, init: Mentor | None = None, log=print
 ) -> tuple[Mentor, int]:
-    """Stage 2: episodic meta-training of the shared embedding, guide, mapper and finder;
-    returns the model and the number of steps it took."""
+    """Stage 2: episodic meta-training of the shared embedding, guide, mapper and finder (and
+    the unknown logit, never a target here), then :func:`fit_unknown_logit`; returns the model
+    and the number of meta-training steps."""
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed + 1 + cfg.scene_seed_start)
     mentor = (init or Mentor(cfg.mentor)).to(cfg.device)

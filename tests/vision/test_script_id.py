@@ -52,8 +52,29 @@ def test_a_column_gets_three_views_and_a_line_one():
     assert len(crop_views(image, _box(20, 20, 180, 60))) == 1
 
 
-def test_most_confident_view_picks_per_region():
+def test_most_confident_view_picks_per_region_by_languages_only():
     prob = np.array([[0.5, 0.3, 0.2], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4], [0.6, 0.2, 0.2]])
     owner = np.array([0, 0, 0, 1])
     picked = most_confident_view(prob, owner, 2, languages=2)
     np.testing.assert_array_equal(picked, prob[[1, 3]])
+    # the last column is "unknown": a view is never chosen for its unknown probability
+    prob = np.array([[0.3, 0.1, 0.6], [0.4, 0.1, 0.5]])
+    np.testing.assert_array_equal(most_confident_view(prob, np.zeros(2, int), 1, 2), prob[[1]])
+
+
+def test_the_turned_view_is_the_line_read_the_other_way_up():
+    image = np.full((200, 200, 3), 230, np.uint8)
+    image[25:35, 85:105] = 20  # blocks of three heights down a column
+    image[60:80, 85:105] = 20
+    image[100:130, 85:105] = 20
+    line, turned = crop_views(image, _box(75, 15, 115, 135))[:2]
+    runs_line, runs_turned = _ink_runs(line), _ink_runs(turned)
+    assert len(runs_line) == 3 and runs_line[0] != runs_line[-1]
+    np.testing.assert_allclose(runs_turned, runs_line[::-1], atol=2)
+
+
+def _ink_runs(crop: np.ndarray) -> list[int]:
+    """Lengths of the runs of columns holding ink, left to right."""
+    ink = np.concatenate([[0], (crop.max(0) > 0.5).astype(int), [0]])
+    starts, ends = np.flatnonzero(np.diff(ink) == 1), np.flatnonzero(np.diff(ink) == -1)
+    return list(ends - starts)

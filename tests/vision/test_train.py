@@ -1,3 +1,4 @@
+import dataclasses
 import random
 
 import numpy as np
@@ -8,7 +9,7 @@ from perception.config import from_dict
 from perception.errors import ConfigError
 from perception.vision import weights
 from perception.vision.mentor import MentorConfig
-from perception.vision.train import FeatureSet, TrainConfig, degrade, episode, train
+from perception.vision.train import CropSet, FeatureSet, TrainConfig, degrade, episode, train
 
 TINY_MENTOR = MentorConfig(embed_dim=8, templates_per_language=4)
 
@@ -88,3 +89,68 @@ def test_tiny_run_writes_a_loadable_checkpoint(tmp_path, store):
         ckpt.mentor.embed.scaler.std, torch.ones_like(ckpt.mentor.embed.scaler.std)
     )
     assert torch.equal(ckpt.script_id.scaler.mean, ckpt.mentor.embed.scaler.mean)
+
+
+class _FakeStore:
+    def __init__(self, sha: str) -> None:
+        self.sha = sha
+
+    def card(self, name: str):
+        file = type("F", (), {"sha256": self.sha})()
+        return type("C", (), {"source": type("S", (), {"files": [file]})()})()
+
+
+def test_features_are_cached_and_recomputed_when_settings_change(tmp_path, monkeypatch):
+    from perception.vision import train as train_mod
+
+    codes = ("en", "ar", "zh")
+    labels = np.repeat(np.arange(3), 4)
+    crops = torch.from_numpy(
+        (np.arange(12)[:, None, None] * np.ones((1, 32, 128))).astype(np.uint8)
+    )
+    pools = {c: torch.full((6, 1, 32, 128), 0.5) for c in codes}
+    monkeypatch.setattr(
+        train_mod, "load_data", lambda *a, **k: (CropSet.of(crops, labels, 3), pools)
+    )
+    built = []
+
+    class FakeFeatures:
+        def __init__(self, *args, **kwargs) -> None:
+            built.append(1)
+
+        def __call__(self, x: torch.Tensor) -> torch.Tensor:
+            return x.flatten(1)[:, :4] * 255.0
+
+    monkeypatch.setattr(train_mod, "RegionFeatures", FakeFeatures)
+    cfg = TrainConfig(seen_languages=codes, held_out_languages=("ml",), episode_languages=2,
+                      data_cache=str(tmp_path / "d.npz"), degrade_fraction=0.0)  # fmt: skip
+    quiet = {"log": lambda _: None}
+    first = train_mod.load_features(cfg, _FakeStore("a"), **quiet)
+    assert len(built) == 1 and first.features.shape == (12, 4)
+    torch.testing.assert_close(first.features[:, 0], torch.arange(12.0))
+    again = train_mod.load_features(cfg, _FakeStore("a"), **quiet)
+    assert len(built) == 1 and torch.equal(again.features, first.features)
+    train_mod.load_features(cfg, _FakeStore("b"), **quiet)  # another recogniser file
+    assert len(built) == 2
+    more = train_mod.load_features(
+        dataclasses.replace(cfg, degrade_fraction=1.0), _FakeStore("b"), **quiet
+    )
+    assert len(built) == 3 and more.features.shape == (24, 4)
+
+
+def test_fitting_the_unknown_logit_changes_nothing_else():
+    from perception.vision.mentor import Mentor
+    from perception.vision.train import fit_unknown_logit
+
+    codes = ("en", "ar", "zh", "ru", "el")
+    cfg = TrainConfig(seen_languages=codes, held_out_languages=("ml",), episode_languages=3,
+                      crops_per_language=4, unknown_fraction=0.5, unknown_steps=20,
+                      template_pool=6, mentor=MentorConfig(feature_dim=6, embed_dim=4,
+                                                           templates_per_language=4))  # fmt: skip
+    torch.manual_seed(0)
+    mentor = Mentor(cfg.mentor).eval()
+    before = {k: v.clone() for k, v in mentor.state_dict().items()}
+    fit_unknown_logit(mentor, _feature_set(codes), cfg, random.Random(0), log=lambda _: None)
+    after = mentor.state_dict()
+    assert not torch.equal(after["unknown_logit"], before["unknown_logit"])
+    assert all(torch.equal(after[k], v) for k, v in before.items() if k != "unknown_logit")
