@@ -39,30 +39,27 @@ class PpocrDetector:
         path = store.resolve("ppocr-v4-det")
         if options.threads:
             torch.set_num_threads(options.threads)
+        # the probability map only: the labellers read region crops, not the stride-4 features
         if options.runtime == "onnxruntime":
-            self._ort = ppocr.OrtBackbone(path, options.threads)
+            self._ort = ppocr.OrtBackbone(path, options.threads, with_features=False)
         else:
-            self._torch = ppocr.to_torch(path).to(options.device)
+            self._torch = ppocr.to_torch(path, with_features=False).to(options.device)
         self.db = DbOptions(options.bin_threshold, options.box_threshold, options.unclip_ratio)
 
-    def backbone(self, x: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:
-        """x (N, 3, H, W) → prob maps (N, 1, H, W) numpy, features (N, 96, H/4, W/4) on device."""
-        if self.options.runtime == "onnxruntime":
-            prob, feat = self._ort(x)
-            return prob, torch.from_numpy(feat).to(self.options.device)
-        with torch.no_grad():
-            prob, feat = self._torch(torch.from_numpy(x).to(self.options.device))
-        return prob.cpu().numpy(), feat
-
-    def features(self, image: np.ndarray) -> tuple[ppocr.Prepared, np.ndarray, torch.Tensor]:
-        """(prepared input, prob map (H', W'), features (1, 96, H'/4, W'/4) on the device)."""
+    def probability_map(self, image: np.ndarray) -> tuple[ppocr.Prepared, np.ndarray]:
+        """(prepared input, DB probability map (H', W') of the resized image)."""
         prepared = ppocr.prepare(image, self.options.max_side_px, self.options.min_side_px)
-        prob, feat = self.backbone(prepared.tensor)
-        return prepared, prob[0, 0], feat
+        if self.options.runtime == "onnxruntime":
+            (prob,) = self._ort(prepared.tensor)
+        else:
+            with torch.no_grad():
+                x = torch.from_numpy(prepared.tensor).to(self.options.device)
+                prob = self._torch(x).cpu().numpy()
+        return prepared, prob[0, 0]
 
     def detect(self, image: np.ndarray) -> list[TextRegion]:
         _check_image(image)
-        prepared, prob, _ = self.features(image)
+        prepared, prob = self.probability_map(image)
         cands = db_candidates(prob, self.db)
         labels = [(UNKNOWN_LANGUAGE, 0.0)] * len(cands)
         return to_regions(cands, labels, prepared.scale_xy, image.shape[:2])
@@ -86,7 +83,7 @@ class ScriptIdDetector(PpocrDetector):
 
     def detect(self, image: np.ndarray) -> list[TextRegion]:
         _check_image(image)
-        prepared, prob, _ = self.features(image)
+        prepared, prob = self.probability_map(image)
         cands = db_candidates(prob, self.db)
         if not cands:
             return []

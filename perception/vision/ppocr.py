@@ -87,21 +87,21 @@ def load_graph(path: Path, with_features: bool = True):  # -> onnx.ModelProto
 
 
 class OrtBackbone:
-    """PP-OCRv4 det on onnxruntime: (probability map, stride-4 features) per image."""
+    """PP-OCRv4 det on onnxruntime: the probability map per image, and with ``with_features``
+    the stride-4 features too."""
 
-    def __init__(self, path: Path, threads: int = 0) -> None:
+    def __init__(self, path: Path, threads: int = 0, with_features: bool = True) -> None:
         ort = require("onnxruntime", "dev")
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
-        model = load_graph(Path(path))
+        model = load_graph(Path(path), with_features)
         self.session = ort.InferenceSession(
             model.SerializeToString(), opts, providers=["CPUExecutionProvider"]
         )
 
-    def __call__(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """x (1, 3, H, W) → prob (1, 1, H, W), features (1, 96, H/4, W/4)."""
-        prob, feat = self.session.run(None, {"x": x})
-        return prob, feat
+    def __call__(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
+        """x (1, 3, H, W) → (prob (1, 1, H, W)[, features (1, 96, H/4, W/4)])."""
+        return tuple(self.session.run(None, {"x": x}))
 
 
 def to_torch(path: Path, with_features: bool = True):  # -> torch.nn.Module
