@@ -27,7 +27,7 @@ from perception.vision.postprocess import (
 )
 from perception.vision.recognizer import RegionFeatures
 from perception.vision.render import template_batch
-from perception.vision.script_id import crop_views
+from perception.vision.script_id import crop_views, grey_image
 from perception.vision.types import UNKNOWN_LANGUAGE, TextRegion
 
 
@@ -117,8 +117,9 @@ def region_views(
     vertical box: :func:`~perception.vision.script_id.crop_views`), stacked; and the index of
     the candidate each crop belongs to."""
     crops, owner = [], []
+    grey = grey_image(image)
     for i, c in enumerate(cands):
-        views = crop_views(image, c.polygon_px * np.float32(scale_xy))
+        views = crop_views(grey, c.polygon_px * np.float32(scale_xy))
         crops += views
         owner += [i] * len(views)
     return torch.from_numpy(np.stack(crops))[:, None], np.array(owner)

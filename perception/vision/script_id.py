@@ -25,7 +25,15 @@ def crop_region(image: np.ndarray, polygon_px: np.ndarray) -> np.ndarray:
     The polygon's minimum-area rectangle is warped upright with its long side horizontal;
     polarity is flipped so that the majority (background) is 0, the way templates are drawn.
     """
-    return fit_crop(upright_patch(image, polygon_px, long_side="horizontal"))
+    return fit_crop(upright_patch(grey_image(image), polygon_px, long_side="horizontal"))
+
+
+def grey_image(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 RGB → (H, W) float32 grey in [0, 1]; a grey float image passes through,
+    so a caller cropping many regions converts once."""
+    if image.ndim == 2:
+        return image
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
 
 
 def crop_views(image: np.ndarray, polygon_px: np.ndarray) -> list[np.ndarray]:
@@ -33,13 +41,14 @@ def crop_views(image: np.ndarray, polygon_px: np.ndarray) -> list[np.ndarray]:
     runs more across than up; for one that runs up the image, also that crop turned 180 degrees
     (the line may read top-down or bottom-up) and the box read as a vertical column of upright
     glyphs, cut into square-ish tiles laid side by side (vertical CJK signs), since rotating a
-    column to horizontal would lay every glyph on its side."""
-    crop = crop_region(image, polygon_px)
+    column to horizontal would lay every glyph on its side. ``image`` is RGB or
+    :func:`grey_image`'s output."""
+    grey = grey_image(image)
+    line = upright_patch(grey, polygon_px, long_side="horizontal")
     if not is_vertical(polygon_px):
-        return [crop]
-    line = upright_patch(image, polygon_px, long_side="horizontal")
-    column = upright_patch(image, polygon_px, long_side="vertical")
-    return [crop, fit_crop(line[::-1, ::-1]), fit_crop(reflow_column(column))]
+        return [fit_crop(line)]
+    column = upright_patch(grey, polygon_px, long_side="vertical")
+    return [fit_crop(line), fit_crop(line[::-1, ::-1]), fit_crop(reflow_column(column))]
 
 
 def is_vertical(polygon_px: np.ndarray, min_aspect: float = 1.5) -> bool:
@@ -53,15 +62,14 @@ def is_vertical(polygon_px: np.ndarray, min_aspect: float = 1.5) -> bool:
     return 45.0 < abs(long_angle) % 180.0 < 135.0
 
 
-def upright_patch(image: np.ndarray, polygon_px: np.ndarray, long_side: str) -> np.ndarray:
-    """The grey (0..1) pixels of the polygon's minimum-area rectangle, warped axis-aligned with
-    its long side ``"horizontal"`` or ``"vertical"``."""
+def upright_patch(grey: np.ndarray, polygon_px: np.ndarray, long_side: str) -> np.ndarray:
+    """The pixels of a grey image (:func:`grey_image`) in the polygon's minimum-area rectangle,
+    warped axis-aligned with its long side ``"horizontal"`` or ``"vertical"``."""
     (cx, cy), (rw, rh), angle = cv2.minAreaRect(np.asarray(polygon_px, np.float32))
     if (rw < rh) == (long_side == "horizontal"):
         rw, rh, angle = rh, rw, angle + 90
     m = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
-    upright = cv2.warpAffine(grey, m, (image.shape[1], image.shape[0]), flags=cv2.INTER_LINEAR)
+    upright = cv2.warpAffine(grey, m, (grey.shape[1], grey.shape[0]), flags=cv2.INTER_LINEAR)
     x0, y0 = int(max(cx - rw / 2, 0)), int(max(cy - rh / 2, 0))
     return upright[y0 : int(cy + rh / 2) + 1, x0 : int(cx + rw / 2) + 1]
 
