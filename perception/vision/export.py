@@ -17,7 +17,6 @@ from pathlib import Path
 
 import torch
 
-from perception.errors import require
 from perception.models.store import ModelStore, sha256_file
 from perception.vision import ppocr, recognizer, weights
 from perception.vision.mentor import Mentor
@@ -40,26 +39,15 @@ def export_detector(out: Path, store: ModelStore | None = None) -> Path:
     return path
 
 
-class _RegionEncoder(torch.nn.Module):
-    """Crops (B, 1, 32, 128) → recogniser features (B, 960), as RegionFeatures computes them."""
-
-    def __init__(self, backbone: torch.nn.Module) -> None:
-        super().__init__()
-        self.backbone = backbone
-
-    def forward(self, crops: torch.Tensor) -> torch.Tensor:
-        return recognizer.pool(self.backbone(recognizer.to_input(crops)))
-
-
 def export_region_encoder(out: Path, store: ModelStore | None = None) -> Path:
     """``region_encoder.onnx``: crops (B, 1, 32, 128) in [0, 1], 1 = ink → features (B, 960)."""
     store = ModelStore() if store is None else store
     source = store.resolve(recognizer.MODEL_NAME)
-    backbone = require("onnx2torch", "dev").convert(recognizer.backbone_graph(source))
     path = out / "region_encoder.onnx"
     dynamic = {"crops": {0: "batch"}, "features": {0: "batch"}}
     args = (torch.zeros(2, 1, *TEMPLATE_HW_PX),)
-    _export(_RegionEncoder(backbone), args, path, ["crops"], ["features"], dynamic)
+    module = recognizer.TorchRegionEncoder(source)
+    _export(module, args, path, ["crops"], ["features"], dynamic)
     _manifest(path, {"source": str(source), "source_sha256": sha256_file(source)})
     return path
 

@@ -54,6 +54,18 @@ def pool(steps: torch.Tensor) -> torch.Tensor:
     return torch.cat([s.mean(2), s.amax(2)], 1)
 
 
+class TorchRegionEncoder(torch.nn.Module):
+    """Crops (N, 1, 32, 128) → region features (N, 960) in torch: :func:`to_input`, the backbone
+    converted by onnx2torch, :func:`pool`. The torch runtime and the ONNX export both use it."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.backbone = require("onnx2torch", "dev").convert(backbone_graph(Path(path)))
+
+    def forward(self, crops: torch.Tensor) -> torch.Tensor:
+        return pool(self.backbone(to_input(crops)))
+
+
 class RegionFeatures:
     """Crops (N, 1, 32, 128) → region features (N, 960) on ``device``, without gradients."""
 
@@ -67,28 +79,28 @@ class RegionFeatures:
         store = ModelStore() if store is None else store
         self.path = store.resolve(MODEL_NAME)
         self.runtime, self.device = runtime, device
-        graph = backbone_graph(Path(self.path))
         if runtime == "onnxruntime":
             ort = require("onnxruntime", "dev")
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = threads
+            graph = backbone_graph(Path(self.path))
             self._session = ort.InferenceSession(
                 graph.SerializeToString(), opts, providers=["CPUExecutionProvider"]
             )
         else:
-            onnx2torch = require("onnx2torch", "dev")
-            self._module = onnx2torch.convert(graph).eval().to(device)
+            self._module = TorchRegionEncoder(self.path).eval().to(device)
 
     @torch.no_grad()
     def __call__(self, crops: torch.Tensor) -> torch.Tensor:
         out = []
         for i in range(0, len(crops), BATCH):
-            x = to_input(crops[i : i + BATCH].float())
+            batch = crops[i : i + BATCH].float()
             if self.runtime == "onnxruntime":
-                steps = torch.from_numpy(self._session.run(None, {"x": x.cpu().numpy()})[0])
+                x = to_input(batch).cpu().numpy()
+                features = pool(torch.from_numpy(self._session.run(None, {"x": x})[0]))
             else:
-                steps = self._module(x.to(self.device))
-            out.append(pool(steps).to(self.device))
+                features = self._module(batch.to(self.device))
+            out.append(features.to(self.device))
         if not out:
             return torch.zeros((0, FEATURE_DIM), device=self.device)
         return torch.cat(out)
