@@ -24,6 +24,7 @@ def crop_region(image: np.ndarray, polygon_px: np.ndarray) -> np.ndarray:
 
     The polygon's minimum-area rectangle is warped upright with its long side horizontal;
     polarity is flipped so that the majority (background) is 0, the way templates are drawn.
+    ``image`` is RGB or :func:`grey_image`'s output.
     """
     return fit_crop(upright_patch(grey_image(image), polygon_px, long_side="horizontal"))
 

@@ -42,7 +42,7 @@ from perception.vision.languages import load_registry
 from perception.vision.mentor import Mentor, MentorConfig
 from perception.vision.recognizer import RegionFeatures, crop_features
 from perception.vision.render import template_batch
-from perception.vision.script_id import ScriptIdNet, crop_region
+from perception.vision.script_id import ScriptIdNet, crop_region, grey_image
 from perception.vision.synth import GroundTruth, render_scene
 
 SEEN = SEEN_LANGUAGES
@@ -136,12 +136,6 @@ class CropSet:
 
     crops: torch.Tensor  # (M, 32, 128) uint8, 255 = ink
     labels: np.ndarray  # (M,) int64 index into seen_languages
-    by_language: list[np.ndarray]  # crop indices per language index
-
-    @classmethod
-    def of(cls, crops: torch.Tensor, labels: np.ndarray, n_languages: int) -> CropSet:
-        """The set with its per-language index built from ``labels``."""
-        return cls(crops, labels, [np.flatnonzero(labels == i) for i in range(n_languages)])
 
 
 def degrade(crops: torch.Tensor, fraction: float, rng: random.Random) -> torch.Tensor:
@@ -174,9 +168,10 @@ def build_crops(cfg: TrainConfig, store: ModelStore | None = None, log=print) ->
     for seed in tqdm(seeds, desc="rendering training scenes", unit="scene", mininterval=5):
         langs = rng.sample(codes, cfg.languages_per_scene)
         image, regions = render_scene(seed, langs, tuple(cfg.size_px), split="train")
+        grey = grey_image(image)  # converted once for all of the scene's crops
         for r in regions:
             if not r.dont_care:
-                crops.extend(_jittered_crops(image, r, rng))
+                crops.extend(_jittered_crops(grey, r, rng))
                 labels.extend([codes.index(r.language)] * 2)
         if detector is not None:
             found = detector.detect(image)
@@ -186,11 +181,11 @@ def build_crops(cfg: TrainConfig, store: ModelStore | None = None, log=print) ->
                 [d.polygon_px for d in found],
             )
             for i, j in match.pairs:
-                crops.append(crop_region(image, np.float32(found[j].polygon_px)))
+                crops.append(crop_region(grey, np.float32(found[j].polygon_px)))
                 labels.append(codes.index(regions[i].language))
     stacked = torch.from_numpy(np.round(np.stack(crops) * 255).astype(np.uint8))
-    data = CropSet.of(stacked, np.array(labels), len(codes))
-    missing = [codes[i] for i, idx in enumerate(data.by_language) if len(idx) == 0]
+    data = CropSet(stacked, np.array(labels))
+    missing = [c for i, c in enumerate(codes) if not (data.labels == i).any()]
     if missing:
         raise RuntimeError(f"no training region of {missing}; raise train_scenes")
     log(f"{len(labels)} training crops from {cfg.train_scenes} scenes")
@@ -202,12 +197,13 @@ def _region_detector(cfg: TrainConfig, store: ModelStore | None):
     return load_detector(VisionOptions(detector="ppocr", threads=cfg.threads), store)
 
 
-def _jittered_crops(image: np.ndarray, r: GroundTruth, rng: random.Random) -> list[np.ndarray]:
-    """The exact crop and one with corners moved a little, as a detector would box it."""
+def _jittered_crops(grey: np.ndarray, r: GroundTruth, rng: random.Random) -> list[np.ndarray]:
+    """The exact crop of a grey scene (:func:`grey_image`) and one with corners moved a little,
+    as a detector would box it."""
     poly = np.float32(r.polygon_px)
     span = max(float(np.ptp(poly[:, 1])), 4.0)
     noisy = poly + np.float32([[rng.uniform(-0.15, 0.15) * span for _ in range(2)] for _ in poly])
-    return [crop_region(image, poly), crop_region(image, noisy)]
+    return [crop_region(grey, poly), crop_region(grey, noisy)]
 
 
 def template_pools(cfg: TrainConfig) -> dict[str, torch.Tensor]:
@@ -244,7 +240,7 @@ def load_data(
                     f"{path} holds data rendered with other settings ({z['key']}); delete it or "
                     "point data_cache elsewhere"
                 )
-            data = CropSet.of(torch.from_numpy(z["crops"]), z["labels"], len(cfg.seen_languages))
+            data = CropSet(torch.from_numpy(z["crops"]), z["labels"])
             pools = {c: torch.from_numpy(z[f"pool_{c}"]) for c in cfg.seen_languages}
         log(f"loaded {len(data.labels)} crops and templates from {path}")
         return data, pools

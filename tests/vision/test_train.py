@@ -109,9 +109,7 @@ def test_features_are_cached_and_recomputed_when_settings_change(tmp_path, monke
         (np.arange(12)[:, None, None] * np.ones((1, 32, 128))).astype(np.uint8)
     )
     pools = {c: torch.full((6, 1, 32, 128), 0.5) for c in codes}
-    monkeypatch.setattr(
-        train_mod, "load_data", lambda *a, **k: (CropSet.of(crops, labels, 3), pools)
-    )
+    monkeypatch.setattr(train_mod, "load_data", lambda *a, **k: (CropSet(crops, labels), pools))
     built = []
 
     class FakeFeatures:
