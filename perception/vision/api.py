@@ -62,7 +62,7 @@ class VisionOptions:
         is rapidocr's default and helps small text in photos, at about 2x the cost at 640x480).
     bin_threshold / box_threshold: DB pixel and region score thresholds, probabilities in [0, 1].
     unclip_ratio: DB polygon growth, D = area * ratio / perimeter.
-    language_threshold: mean language-map probability below which a region is "unknown".
+    language_threshold: probability of a region's best language below which it is "unknown".
     languages: registry codes MENTOR looks for; empty = DEFAULT_LANGUAGES plus user-added ones.
     weights: MENTOR / script-id checkpoint: a path, or a bundled name ("mentor-large",
         "mentor-small"); empty = the default bundled model, mentor-large.

@@ -103,8 +103,8 @@ def pick_labels(prob: np.ndarray, classes: list[str], threshold: float) -> list[
     """(language, probability) per region from probabilities (N, C), or (N, C + 1) whose last
     column is MENTOR's "unknown": the most probable of the C languages, or "unknown" when its
     probability is below ``threshold``. The unknown column only takes probability mass from
-    the languages; arg-max over it rejected half the held-out-script regions that the language
-    arg-max names correctly (README, MENTOR)."""
+    the languages (with the earlier crop-CNN model, an arg-max that included it rejected half of
+    the held-out-script regions that the language arg-max named correctly)."""
     out = []
     for p in prob:
         best = int(np.argmax(p[: len(classes)]))
