@@ -1,8 +1,10 @@
 """Flow control and stream statistics for nodes whose model may be slower than its input.
 
-Owns the newest-wins slot (a one-element mailbox: a new item replaces the waiting one, and the
-replaced one is counted as dropped, so no queue can grow) and the rate / latency / drop counters
-that nodes publish as diagnostics. It knows nothing about ROS or models.
+Owns the two mailboxes between a subscription and a worker: the newest-wins slot for camera
+frames (a new item replaces the waiting one, which is counted as dropped, so no queue can grow)
+and a bounded first-in-first-out queue for finished utterances (every one is processed in order
+unless the queue overflows, which drops the oldest and counts it); and the rate / latency / drop
+counters that nodes publish as diagnostics. It knows nothing about ROS or models.
 """
 
 from __future__ import annotations
@@ -18,14 +20,30 @@ import numpy as np
 T = TypeVar("T")
 
 
-class LatestSlot(Generic[T]):
-    """Holds at most one item; ``put`` over a waiting item drops the older one."""
+class _Mailbox(Generic[T]):
+    """What both mailboxes share: a condition variable and closing (which wakes waiters)."""
 
     def __init__(self) -> None:
-        self._item: T | None = None
         self._cond = threading.Condition()
         self._closed = False
         self.dropped = 0
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+
+class LatestSlot(_Mailbox[T]):
+    """Holds at most one item; ``put`` over a waiting item drops the older one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._item: T | None = None
 
     def put(self, item: T) -> None:
         with self._cond:
@@ -42,14 +60,56 @@ class LatestSlot(Generic[T]):
             item, self._item = self._item, None
             return item
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
+    def done(self) -> None:
+        """Mark a taken item finished (the slot keeps no count of work in progress)."""
 
-    def close(self) -> None:
+
+class BoundedFifo(_Mailbox[T]):
+    """First in, first out, at most ``maxsize`` waiting; ``put`` on a full queue drops the
+    oldest waiting item and counts it. ``join`` waits until every item put has been taken
+    and marked done."""
+
+    def __init__(self, maxsize: int) -> None:
+        if maxsize < 1:
+            raise ValueError(f"maxsize must be >= 1, got {maxsize}")
+        super().__init__()
+        self.maxsize = maxsize
+        self._items: deque[T] = deque()
+        self._busy = 0  # taken, not yet done
+
+    def put(self, item: T) -> T | None:
+        """Add ``item``; returns the item dropped to make room, if any."""
         with self._cond:
-            self._closed = True
+            dropped = self._items.popleft() if len(self._items) >= self.maxsize else None
+            self.dropped += dropped is not None
+            self._items.append(item)
             self._cond.notify_all()
+            return dropped
+
+    def take(self, timeout_s: float | None = None) -> T | None:
+        """The oldest waiting item, or None after ``timeout_s`` or ``close``."""
+        with self._cond:
+            if not self._items and not self._closed:
+                self._cond.wait(timeout_s)
+            if not self._items:
+                return None
+            self._busy += 1
+            return self._items.popleft()
+
+    def done(self) -> None:
+        """Mark one taken item as finished."""
+        with self._cond:
+            self._busy -= 1
+            self._cond.notify_all()
+
+    def join(self, timeout_s: float) -> bool:
+        """Wait until nothing is waiting or being processed; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._items and not self._busy, timeout_s)
+
+    def __len__(self) -> int:
+        with self._cond:
+            return len(self._items)
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,16 @@ class NodeOptions:
     autostart: bool = True  # configure and activate at start (a lifecycle manager may instead)
     diagnostics_period_s: float = 1.0
     publish_annotated: bool = False  # text detector: also publish the frame with polygons drawn
+    queue_size: int = 16  # speech: finished utterances waiting for the recogniser (FIFO)
+    stream_idle_s: float = 1.0  # speech: no audio for this long ends the utterance in progress
 
     def __post_init__(self) -> None:
         check(
             self.diagnostics_period_s > 0,
             f"diagnostics_period_s must be > 0, got {self.diagnostics_period_s}",
         )
+        check(self.queue_size >= 1, f"queue_size must be >= 1, got {self.queue_size}")
+        check(self.stream_idle_s > 0, f"stream_idle_s must be > 0, got {self.stream_idle_s}")
 
 
 @dataclass(frozen=True)

@@ -42,25 +42,45 @@ def load_recognizer(options: SpeechOptions, store: ModelStore | None = None) -> 
 
 
 class SpeechPipeline:
-    """Streamed samples in, transcripts out: VAD segmentation, then recognition per utterance."""
+    """Streamed samples in, transcripts out: VAD segmentation, then recognition per utterance.
+
+    The bag replay calls :meth:`feed` and :meth:`flush`; the live node runs the same two steps
+    apart (:meth:`cut` and :meth:`end` in its subscription, :meth:`recognize` in its worker).
+    """
 
     def __init__(self, options: SpeechOptions, store: ModelStore | None = None) -> None:
         self.options = options
         self.segmenter = StreamSegmenter(options.vad, store)
         self.recognizer = load_recognizer(options, store)
+        self._vad_ms = 0.0
 
-    def feed(self, samples: np.ndarray) -> list[Transcript]:
-        """Add int16 or float32 samples at 16 kHz, shape (N,); transcripts of ended utterances."""
+    def cut(self, samples: np.ndarray) -> list[Utterance]:
+        """Add int16 or float32 samples at 16 kHz, shape (N,); the utterances they ended."""
         start = time.perf_counter()
         utterances = self.segmenter.feed(samples)
-        vad_ms = (time.perf_counter() - start) * 1e3
-        return [self._recognize(u, vad_ms) for u in utterances]
+        self._vad_ms = (time.perf_counter() - start) * 1e3
+        return utterances
+
+    def end(self) -> list[Utterance]:
+        """End of stream (or of a pause in it): the utterance in progress, if any."""
+        self._vad_ms = 0.0
+        return self.segmenter.flush()
+
+    @property
+    def in_speech(self) -> bool:
+        """True while the segmenter holds the start of an unfinished utterance."""
+        return self.segmenter.in_speech
+
+    def recognize(self, utterance: Utterance, vad_ms: float | None = None) -> Transcript:
+        """The transcript of one utterance; ``vad_chunk`` times the chunk that closed it."""
+        t = self.recognizer.recognize(utterance)
+        vad = self._vad_ms if vad_ms is None else vad_ms
+        return dataclasses.replace(t, timings_ms={"vad_chunk": vad, **t.timings_ms})
+
+    def feed(self, samples: np.ndarray) -> list[Transcript]:
+        """:meth:`cut`, then :meth:`recognize` each ended utterance."""
+        return [self.recognize(u) for u in self.cut(samples)]
 
     def flush(self) -> list[Transcript]:
-        """End of stream: the utterance in progress, if any."""
-        return [self._recognize(u, 0.0) for u in self.segmenter.flush()]
-
-    def _recognize(self, utterance: Utterance, vad_ms: float) -> Transcript:
-        t = self.recognizer.recognize(utterance)
-        # vad_chunk: VAD time of the chunk that closed the utterance (what delayed this result)
-        return dataclasses.replace(t, timings_ms={"vad_chunk": vad_ms, **t.timings_ms})
+        """:meth:`end`, then :meth:`recognize` the utterance in progress."""
+        return [self.recognize(u) for u in self.end()]

@@ -2,8 +2,9 @@
 
 Owns everything that asks Whisper a question about one utterance: its features (optionally with
 the encoder input trimmed to the utterance instead of a 30-second window), the N-best list with
-per-token log-probabilities, the no-speech probability, and the log-probability of arbitrary
-token sequences (used by the fusion methods). It knows nothing about LLMs or fusion.
+per-token log-probabilities by openai-whisper's own beam search, the no-speech probability, and
+the log-probability of arbitrary token sequences (used by the fusion methods and their guards),
+with a key/value cache for sequences that share a prefix. It knows nothing about LLMs or fusion.
 
 Nothing here assumes English: the tokenizer, start-of-transcript sequence and language token come
 from the checkpoint (multilingual or not) and the configured language.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import torch
@@ -27,17 +29,32 @@ FULL_WINDOW_S = 30.0  # what Whisper was trained on
 
 @dataclass(frozen=True)
 class ScoredTokens:
-    """One decoded token sequence (without the start-of-transcript prompt or end token)."""
+    """One decoded token sequence (without the start-of-transcript prompt or end token).
+
+    ``tokens`` may hold timestamp tokens (timestamp decoding); ``text`` never does.
+    ``sum_logprob`` includes the end token's log-probability when the search finished the
+    sequence; ``score`` is whisper's ranking score, ``sum_logprob / len(tokens)``.
+    """
 
     tokens: tuple[int, ...]
     text: str
     token_logprobs: tuple[float, ...]
     sum_logprob: float
+    score: float = 0.0
 
     @property
     def avg_logprob(self) -> float:
-        """Mean over the tokens and the end token (whose log-probability ``sum_logprob`` has)."""
+        """Mean over the tokens and the end token, as whisper reports ``avg_logprob``."""
         return self.sum_logprob / (len(self.token_logprobs) + 1)
+
+
+@dataclass(frozen=True)
+class NBest:
+    """Beam search output: distinct-text candidates best first, and the no-speech probability
+    read at the start-of-transcript position of the same decoder pass."""
+
+    hypotheses: tuple[ScoredTokens, ...]
+    no_speech_prob: float
 
 
 @dataclass(frozen=True)
@@ -87,8 +104,8 @@ class AcousticModel:
         if self.window_s >= FULL_WINDOW_S:
             return Features(self.model.encoder(mel[None]), mel.shape[-1] // 2, language)
         # Trimmed input: the utterance plus 1 s, but never under window_s. Measured on our dev
-        # split, cutting right after the utterance makes Whisper repeat itself (WER 58% → 79%
-        # on 20 noisy items) while a 10 s minimum kept the 30 s window's WER at 2.3× the speed.
+        # split (20 noisy items, see README): the utterance + 1 s alone gave WER 59.5% against
+        # 34.5% with a 10 s minimum, and the 10 s minimum encodes in a third of the 30 s time.
         wanted = max(len(audio) / HOP + TRIM_PAD_S * 100, self.window_s * 100)
         frames = min(mel.shape[-1], 2 * math.ceil(wanted / 2))
         return Features(self._encode_trimmed(mel[None, :, :frames]), frames // 2, language)
@@ -109,6 +126,7 @@ class AcousticModel:
     # -- decoding ------------------------------------------------------------------------------
     @property
     def prompt(self) -> tuple[int, ...]:
+        """The start-of-transcript sequence that scoring uses (no timestamps)."""
         return tuple(self.tokenizer.sot_sequence_including_notimestamps)
 
     def suppressed(self) -> list[int]:
@@ -121,24 +139,6 @@ class AcousticModel:
         """Whisper's tokens for a transcript (which starts with a space, as Whisper writes it)."""
         text = text.strip()
         return self.tokenizer.encode(" " + text) if text else []
-
-    @torch.no_grad()
-    def next_logprobs(
-        self, features: Features, prefixes: list[list[int]], temperature: float = 1.0
-    ) -> torch.Tensor:
-        """Log-probabilities of the next token after each text-token prefix.
-
-        Args:
-            prefixes: token lists without the prompt, all of the same length.
-            temperature: divides the logits (a calibrated temperature from UADF).
-        Returns:
-            (len(prefixes), n_vocab) log-probabilities with special tokens suppressed.
-        """
-        tokens = torch.tensor([list(self.prompt) + p for p in prefixes], device=self.device)
-        states = features.states.expand(len(prefixes), -1, -1)
-        logits = self.model.decoder(tokens, states)[:, -1].float() / temperature
-        logits[:, self.suppressed()] = -math.inf
-        return F.log_softmax(logits, dim=-1)
 
     @torch.no_grad()
     def teacher_forced_logits(self, features: Features, tokens: list[int]) -> torch.Tensor:
@@ -167,77 +167,252 @@ class AcousticModel:
             for i, seq in enumerate(sequences)
         ]
 
+    def text_score(self, features: Features, texts: list[str]) -> list[float]:
+        """Whisper's length-normalised log-probability of each text (its canonical tokens and
+        the end token, no timestamps, temperature 1): the acoustic evidence for a transcript."""
+        rows = [self.text_tokens(t) + [self.tokenizer.eot] for t in texts]
+        return [sum(lps) / len(lps) for lps in self.sequence_logprobs(features, rows)]
+
+    def scorer(self, features: Features, temperature: float = 1.0) -> PrefixScorer:
+        """A :class:`PrefixScorer` over this utterance."""
+        return PrefixScorer(self, features, temperature)
+
     @torch.no_grad()
     def no_speech_prob(self, features: Features) -> float:
+        """Probability of the no-speech token at the start-of-transcript position."""
         tokens = torch.tensor([list(self.tokenizer.sot_sequence)], device=self.device)
         logits = self.model.decoder(tokens, features.states)[0, 0].float()
         return F.softmax(logits, dim=-1)[self.tokenizer.no_speech].item()
 
     @torch.no_grad()
     def beam_search(
-        self, features: Features, beam_size: int = 5, max_tokens: int = 96
-    ) -> list[ScoredTokens]:
-        """N-best by beam search, ranked by length-normalised log-probability (best first).
+        self,
+        features: Features,
+        beam_size: int = 5,
+        max_tokens: int = 96,
+        timestamps: bool = False,
+    ) -> NBest:
+        """N-best by openai-whisper's own beam search, best first.
 
-        Uses whisper's key/value cache hooks; the cache rows are re-indexed when beams reorder.
+        The search is whisper's ``DecodingTask`` with ``DecodingOptions(language, beam_size,
+        without_timestamps=not timestamps, sample_len=max_tokens)`` and whisper's defaults
+        (blank and non-speech suppression, timestamp rules, ranking by sum log-probability over
+        length), so the best hypothesis equals ``whisper.decode`` on the same encoder states,
+        token for token. What it adds: every finished candidate rather than the best one, and
+        each token's log-probability as the search scored it.
+
+        Args:
+            features: encoder states of one utterance (any number of positions).
+            timestamps: decode with timestamp tokens, as ``whisper.transcribe`` does.
         """
-        cache, hooks = self.model.install_kv_cache_hooks()
-        try:
-            return self._beam_search(features, beam_size, max_tokens, cache)
-        finally:
-            for hook in hooks:
-                hook.remove()
+        from whisper.decoding import DecodingOptions
 
-    def _beam_search(
-        self, features: Features, beam_size: int, max_tokens: int, cache: dict
-    ) -> list[ScoredTokens]:
-        eot, suppressed = self.tokenizer.eot, self.suppressed()
-        tokens = torch.tensor([list(self.prompt)], device=self.device)  # (B, prompt + step)
-        beams: list[tuple[list[int], list[float]]] = [([], [])]
-        finished: list[tuple[list[int], list[float]]] = []  # token_logprobs end with the eot's
-        for step in range(max_tokens):
-            states = features.states.expand(len(beams), -1, -1)
-            inp = tokens if step == 0 else tokens[:, -1:]
-            logits = self.model.decoder(inp, states, kv_cache=cache)[:, -1].float()  # (B, V)
-            logits[:, suppressed] = -math.inf
-            if step == 0:  # no blank or empty start (whisper's SuppressBlank)
-                logits[:, self.tokenizer.encode(" ") + [eot]] = -math.inf
-            logp = F.log_softmax(logits, dim=-1)
-            candidates = []
-            for src, ((toks, lps), row) in enumerate(zip(beams, logp, strict=True)):
-                top = torch.topk(row, beam_size + 1)
-                for lp, tok in zip(top.values.tolist(), top.indices.tolist(), strict=True):
-                    candidates.append((sum(lps) + lp, src, toks + [tok], lps + [lp]))
-            candidates.sort(key=lambda c: c[0], reverse=True)
-            beams, sources = [], []
-            for _, src, toks, lps in candidates:  # an ended candidate counts only if it ranks
-                if toks[-1] == eot:  # above the last live beam kept (as whisper does)
-                    finished.append((toks[:-1], lps))  # lps keeps the eot's log-probability
-                    continue
-                beams.append((toks, lps))
-                sources.append(src)
-                if len(beams) == beam_size:
-                    break
-            if len(finished) >= beam_size or not beams:
-                break
-            index = torch.tensor(sources, device=self.device)
-            for module in cache:
-                cache[module] = cache[module][index]
-            new = torch.tensor([[b[0][-1]] for b in beams], device=self.device)
-            tokens = torch.cat([tokens[index], new], dim=1)
-        pool = finished or [(t, lps + [0.0]) for t, lps in beams]  # unfinished: no eot term
-        ranked = sorted(pool, key=lambda b: sum(b[1]) / len(b[1]), reverse=True)
-        return self._unique(ranked)[:beam_size]
+        states_task, recording_beams = _decoding_classes()
+        options = DecodingOptions(
+            task="transcribe",
+            language=features.language,
+            beam_size=beam_size,
+            without_timestamps=not timestamps,
+            sample_len=max_tokens,
+            fp16=self.dtype == torch.float16,
+        )
+        task = states_task(self.model, options)
+        beams = recording_beams(beam_size, self.tokenizer.eot, task.inference)
+        task.decoder = beams
+        tokens = torch.tensor([task.initial_tokens], device=self.device).repeat(beam_size, 1)
+        tokens, sum_logprobs, no_speech = task._main_loop(features.states, tokens)
+        beams.finalize(tokens[None], sum_logprobs[None])
+        ranked = []
+        for full, total in beams.finished_sequences[0].items():
+            body = full[task.sample_begin : -1]  # no prompt, no end token
+            lps = beams.logprobs.get(full) or beams.logprobs.get(full[:-1], [])
+            ranked.append((total / max(len(body), 1), body, lps[: len(body)], total))
+        ranked.sort(key=lambda r: r[0], reverse=True)  # stable: whisper's arg-max on ties
+        return NBest(self._unique(ranked), float(no_speech[0]))
 
-    def _unique(self, ranked: list[tuple[list[int], list[float]]]) -> list[ScoredTokens]:
+    def _unique(self, ranked: list) -> tuple[ScoredTokens, ...]:
+        """One entry per distinct text, rank order kept."""
         seen, out = set(), []
-        for tokens, lps in ranked:
-            text = self.tokenizer.decode(tokens).strip()
+        for score, tokens, lps, total in ranked:
+            text = self.tokenizer.decode(list(tokens)).strip()
             if text in seen:
                 continue
             seen.add(text)
-            out.append(ScoredTokens(tuple(tokens), text, tuple(lps[:-1]), sum(lps)))
+            out.append(ScoredTokens(tuple(tokens), text, tuple(lps), total, score))
+        return tuple(out)
+
+
+@cache
+def _decoding_classes() -> tuple[type, type]:
+    """whisper's decoding task and beam search, extended (imported on first use: importing the
+    library must not load whisper)."""
+    from whisper.decoding import BeamSearchDecoder, DecodingTask
+
+    class StatesTask(DecodingTask):
+        """whisper's decoding task fed encoder states directly (ours may be a trimmed window)."""
+
+        def _get_audio_features(self, mel: torch.Tensor) -> torch.Tensor:
+            return mel
+
+    class RecordingBeams(BeamSearchDecoder):
+        """whisper's beam search that also records, for every sequence it keeps or finishes,
+        the log-probability of each token (the log-softmax of the filtered logits it ranked
+        by)."""
+
+        def reset(self) -> None:
+            super().reset()
+            self.logprobs: dict[tuple[int, ...], list[float]] = {}
+
+        def update(self, tokens, logits, sum_logprobs):
+            if self.finished_sequences is None:
+                self.logprobs = {}
+            logp = F.log_softmax(logits.float(), dim=-1)
+            rows = {tuple(r): i for i, r in enumerate(tokens.tolist())}
+            new_tokens, completed = super().update(tokens, logits, sum_logprobs)
+            grown = [tuple(r) for r in new_tokens.tolist()]
+            grown += [s for s in self.finished_sequences[0] if s not in self.logprobs]
+            for seq in grown:
+                row = rows.get(seq[:-1])
+                if row is not None and seq not in self.logprobs:
+                    history = self.logprobs.get(seq[:-1], [])
+                    self.logprobs[seq] = history + [logp[row, seq[-1]].item()]
+            return new_tokens, completed
+
+    return StatesTask, RecordingBeams
+
+
+class PrefixScorer:
+    """Teacher-forced Whisper log-probabilities of token sequences that mostly share a growing
+    prefix, with the decoder's key/value cache kept for that prefix.
+
+    Fused decoding asks at every step for the probability of the text written so far and of
+    that text extended by each LLM candidate; the rows differ from the text only in their last
+    one or two tokens. The prefix (prompt + text tokens) is run through the decoder once and
+    extended as the text grows; a candidate row costs the logits row already stored when it adds
+    one token, and a decoder pass over its own last tokens otherwise (batched per shared prefix
+    length). Results equal :meth:`AcousticModel.sequence_logprobs` up to float rounding.
+    """
+
+    def __init__(self, am: AcousticModel, features: Features, temperature: float = 1.0) -> None:
+        self.am, self.states, self.temperature = am, features.states, temperature
+        blocks = am.model.decoder.blocks
+        self._self_attn = {m for b in blocks for m in (b.attn.key, b.attn.value)}
+        self._live: dict = {}
+        self._saved: dict = {}
+        self._tokens: list[int] = []
+        self._logits = torch.empty(0)
+        self._run(list(am.prompt), 0)
+
+    @torch.no_grad()
+    def _run(self, new: list[int], keep: int) -> None:
+        """Keep ``keep`` prompt + text positions of the cache and feed ``new`` after them."""
+        p = len(self.am.prompt)
+        self._load(keep, 1)
+        logits = self._feed([new])[0]
+        self._saved = dict(self._live)
+        rows = self._logits[: max(keep - p + 1, 0)]
+        self._logits = torch.cat([rows, logits[max(p - 1 - keep, 0) :]])  # row j predicts text j
+
+    def _load(self, keep: int, batch: int) -> None:
+        """Make the saved cache, cut to ``keep`` positions and repeated ``batch`` times, live
+        (in the saved order: whisper reads the position offset from the first entry)."""
+        self._live = {
+            m: v[:, :keep].expand(batch, -1, -1) if m in self._self_attn else v
+            for m, v in self._saved.items()
+        }
+
+    def _feed(self, rows: list[list[int]]) -> torch.Tensor:
+        """Run (B, n) tokens after the live cache; (B, n, V) logits. The cache hooks are on the
+        decoder during this call only. Several tokens go in one call only onto an empty cache:
+        whisper's attention masks a multi-token input as if it started at position 0."""
+        ids = torch.tensor(rows, device=self.am.device)
+        decoder = self.am.model.decoder
+        live, hooks = self.am.model.install_kv_cache_hooks(self._live)
+        try:
+            if not self._live:
+                out = decoder(ids, self.states, kv_cache=live)
+            else:
+                steps = [
+                    decoder(ids[:, i : i + 1], self.states, kv_cache=live)
+                    for i in range(ids.shape[1])
+                ]
+                out = torch.cat(steps, dim=1)
+        finally:
+            for hook in hooks:
+                hook.remove()
+        self._live = live
+        return out.float()
+
+    def advance(self, tokens: list[int]) -> None:
+        """Make ``tokens`` (text tokens after the prompt) the cached prefix."""
+        same = _common_prefix(self._tokens, tokens)
+        if same == len(tokens) == len(self._tokens):
+            return
+        p = len(self.am.prompt)
+        if same == len(tokens):  # shrinking: cut the cache and the logits
+            self._saved = {
+                m: v[:, : p + same] if m in self._self_attn else v for m, v in self._saved.items()
+            }
+            self._logits = self._logits[: same + 1]
+        else:
+            self._run(tokens[same:], p + same)
+        self._tokens = list(tokens)
+
+    def next_logits(self) -> torch.Tensor:
+        """(V,) raw logits after the cached prefix."""
+        return self._logits[len(self._tokens)]
+
+    def prefix_logprob(self) -> float:
+        """Sum log-probability of the cached prefix's tokens at this temperature."""
+        return self._sum_rows(self._logits[: len(self._tokens)], self._tokens)
+
+    def _sum_rows(self, logits: torch.Tensor, tokens: list[int]) -> float:
+        if not tokens:
+            return 0.0
+        logp = F.log_softmax(logits / self.temperature, dim=-1)
+        index = torch.tensor(tokens, device=logp.device)
+        return logp.gather(1, index[:, None]).sum().item()
+
+    @torch.no_grad()
+    def logprobs(self, rows: list[list[int]]) -> list[float]:
+        """Sum log-probability of each row (text tokens after the prompt, an end token allowed)."""
+        base = self._tokens
+        out = [0.0] * len(rows)
+        groups: dict[int, list[int]] = {}
+        for i, row in enumerate(rows):
+            groups.setdefault(min(_common_prefix(base, row), len(row)), []).append(i)
+        for shared, members in groups.items():
+            head = self._sum_rows(self._logits[:shared], base[:shared])
+            tails = self._tails(shared, [rows[i][shared:] for i in members])
+            for i, tail in zip(members, tails, strict=True):
+                out[i] = head + tail
         return out
+
+    def _tails(self, shared: int, suffixes: list[list[int]]) -> list[float]:
+        """Log-probability of each suffix after the first ``shared`` prefix tokens."""
+        first_row = self._logits[shared]
+        totals = [self._sum_rows(first_row[None], s[:1]) for s in suffixes]
+        longer = [i for i, s in enumerate(suffixes) if len(s) > 1]
+        if not longer:
+            return totals
+        width = max(len(suffixes[i]) for i in longer) - 1
+        pad = self.am.tokenizer.eot
+        inputs = [suffixes[i][:-1] + [pad] * (width - len(suffixes[i]) + 1) for i in longer]
+        self._load(len(self.am.prompt) + shared, len(longer))
+        logits = self._feed(inputs)  # (B, width, V)
+        for b, i in enumerate(longer):
+            s = suffixes[i]
+            totals[i] += self._sum_rows(logits[b, : len(s) - 1], s[1:])
+        return totals
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def duration_s(audio: np.ndarray) -> float:

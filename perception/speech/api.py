@@ -15,9 +15,16 @@ import numpy as np
 
 from perception.config import check
 from perception.models.store import ModelStore
+from perception.speech import calibration
 from perception.speech.acoustic import AcousticModel, Features, ScoredTokens
 from perception.speech.fusion import uadf_weight
-from perception.speech.ger import Corrector, LlmOptions, PromptCache
+from perception.speech.ger import Corrector, LlmOptions, PromptCache, example_lines
+from perception.speech.guards import (
+    DEFAULT_ACCEPTANCE_MARGIN,
+    GuardOptions,
+    acoustic_check,
+    echoes_prompt,
+)
 from perception.speech.types import Fusion, Hypothesis, Transcript, Utterance
 from perception.speech.uadf import FusedDecoder, Temperatures, static_weight
 from perception.speech.vad import StreamSegmenter, VadOptions
@@ -31,30 +38,53 @@ from perception.speech.whisper_backend import (
 
 @dataclass(frozen=True)
 class SpeechOptions:
-    """Everything the recogniser needs. Temperatures and the static weight default to the values
-    fitted on our calibration / dev splits (``perception asr-eval`` refits and prints them)."""
+    """Everything the recogniser needs.
+
+    asr_temperature, llm_temperature, static_weight: UADF's calibrated temperatures and the
+        static fusion weight; None = the calibration file fitted for this Whisper + LLM pair
+        (:mod:`perception.speech.calibration`), else 1.0, 1.0 and 0.5 with a warning.
+    guards: what bounds and checks the LLM's text (:mod:`perception.speech.guards`).
+    """
 
     asr: WhisperOptions = field(default_factory=WhisperOptions)
     vad: VadOptions = field(default_factory=VadOptions)
     llm: LlmOptions = field(default_factory=LlmOptions)
+    guards: GuardOptions = field(default_factory=GuardOptions)
     fusion: Fusion = "none"
     encoder_window_s: float = 10.0
     max_tokens: int = 96
-    asr_temperature: float = 1.0
-    llm_temperature: float = 1.0
-    static_weight: float = 1.0
+    asr_temperature: float | None = None
+    llm_temperature: float | None = None
+    static_weight: float | None = None
     no_speech_threshold: float = 0.6
 
     def __post_init__(self) -> None:
         for name in ("asr_temperature", "llm_temperature"):
             value = getattr(self, name)
-            check(0.1 <= value <= 10.0, f"{name} must be in [0.1, 10], got {value}")
-        check(self.static_weight >= 0.0, f"static_weight must be >= 0, got {self.static_weight}")
+            check(
+                value is None or 0.1 <= value <= 10.0,
+                f"{name} must be in [0.1, 10] or null (calibrated), got {value}",
+            )
+        check(
+            self.static_weight is None or self.static_weight >= 0.0,
+            f"static_weight must be >= 0 or null (calibrated), got {self.static_weight}",
+        )
         check(
             1.0 <= self.encoder_window_s <= 30.0,
             f"encoder_window_s must be in [1, 30] (30 = Whisper's full window), "
             f"got {self.encoder_window_s}",
         )
+
+
+@dataclass(frozen=True)
+class Calibrated:
+    """The fusion values in use and where they came from (options, a file, or defaults)."""
+
+    asr_temperature: float = 1.0
+    llm_temperature: float = 1.0
+    static_weight: float = 0.5
+    acceptance_margin: float = DEFAULT_ACCEPTANCE_MARGIN
+    source: str = "defaults"
 
 
 @dataclass(frozen=True)
@@ -67,18 +97,29 @@ class Decoded:
     timings_ms: dict[str, float]
 
 
+@dataclass(frozen=True)
+class Fused:
+    """One method's final text, the LLM's own text before the guards, and their verdict."""
+
+    text: str
+    llm_text: str = ""
+    guard: str = ""
+
+
 def _ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1e3, 2)
 
 
 class SpeechRecognizer:
-    """Whisper N-best, optionally corrected by an LLM (GER) or fused with it (static, UADF)."""
+    """Whisper N-best, optionally corrected by an LLM (GER) or fused with it (static, UADF);
+    the LLM's text passes the guards of :mod:`perception.speech.guards` or the best hypothesis
+    stands."""
 
     def __init__(self, options: SpeechOptions, store: ModelStore | None = None) -> None:
         self.options = options
-        store = store or ModelStore()
+        self.store = store or ModelStore()
         device = resolve_device(options.asr.device)
-        whisper_model = load_whisper(model_path(options.asr.model, store), device)
+        whisper_model = load_whisper(model_path(options.asr.model, self.store), device)
         self.acoustic = AcousticModel(
             whisper_model,
             options.asr.language,
@@ -88,63 +129,106 @@ class SpeechRecognizer:
         self.model_ids: tuple[str, ...] = (options.asr.model,)
         self.corrector: Corrector | None = None
         self.fused: FusedDecoder | None = None
+        self.calibrated = Calibrated()
         if options.fusion != "none":
-            self.load_llm(store)
+            self.load_llm()
 
-    def load_llm(self, store: ModelStore | None = None) -> None:
+    def load_llm(self) -> None:
         """Load the LLM (done at start when the configured fusion needs it)."""
         from perception.llm.causal_lm import load_causal_lm
 
         if self.corrector is not None:
             return
         o = self.options
-        lm = load_causal_lm(o.llm.model, store, resolve_device(o.asr.device))
+        lm = load_causal_lm(o.llm.model, self.store, resolve_device(o.asr.device))
         prompt_cache = PromptCache(lm, o.llm)
         self.corrector = Corrector(lm, o.llm, prompt_cache)
-        temps = Temperatures(asr=o.asr_temperature, llm=o.llm_temperature)
-        self.fused = FusedDecoder(lm, self.acoustic, o.llm, temps, prompt_cache)
+        self.fused = FusedDecoder(lm, self.acoustic, o.llm, Temperatures(), prompt_cache)
         self.model_ids = (o.asr.model, o.llm.model)
+        self._file = calibration.lookup(o.asr.model, o.llm.model, self.store)
+        self._resolve()
+
+    def _resolve(self) -> None:
+        """Fusion values: the options where set, else the calibration file, else defaults."""
+        o, cal, base = self.options, getattr(self, "_file", None), Calibrated()
+
+        def pick(option, name: str):
+            if option is not None:
+                return option
+            return getattr(cal, name) if cal is not None else getattr(base, name)
+
+        self.calibrated = Calibrated(
+            pick(o.asr_temperature, "asr_temperature"),
+            pick(o.llm_temperature, "llm_temperature"),
+            pick(o.static_weight, "static_weight"),
+            pick(o.guards.acceptance_margin, "acceptance_margin"),
+            "calibration file" if cal is not None else "defaults",
+        )
+        if self.fused is not None:
+            c = self.calibrated
+            self.fused.t = Temperatures(asr=c.asr_temperature, llm=c.llm_temperature)
 
     def update(self, **changes) -> None:
-        """Change calibration or fusion fields (``asr_temperature``, ``llm_temperature``,
-        ``static_weight``) without reloading models; the fused decoder follows the options."""
+        """Change option fields (``asr_temperature``, ``static_weight``, ``guards``, ...)
+        without reloading models; the fused decoder follows the options."""
         self.options = dataclasses.replace(self.options, **changes)
-        if self.fused is not None:
-            o = self.options
-            self.fused.t = Temperatures(asr=o.asr_temperature, llm=o.llm_temperature)
+        self._resolve()
 
     def decode(self, audio: np.ndarray) -> Decoded:
         """Features, N-best and no-speech probability of one utterance (16 kHz float32)."""
         t0 = time.perf_counter()
         features = self.acoustic.encode(audio)
         t1 = time.perf_counter()
-        nbest = self.acoustic.beam_search(
-            features, self.options.asr.beam_size, self.options.max_tokens
+        o = self.options
+        result = self.acoustic.beam_search(
+            features, o.asr.beam_size, o.max_tokens, o.asr.timestamps
         )
-        no_speech = self.acoustic.no_speech_prob(features)
         return Decoded(
             features,
-            tuple(nbest),
-            no_speech,
+            result.hypotheses,
+            result.no_speech_prob,
             {"encode": round((t1 - t0) * 1e3, 2), "beam_search": _ms(t1)},
         )
 
-    def fuse(self, decoded: Decoded, fusion: Fusion) -> str:
+    def fuse(self, decoded: Decoded, fusion: Fusion) -> Fused:
         """The final text by one method, from a shared :class:`Decoded`."""
         texts = [h.text for h in decoded.nbest]
         if not texts:
-            return ""
+            return Fused("")
         if fusion == "none":
-            return texts[0]
+            return Fused(texts[0])
+        return self._guard(decoded, texts, self.propose(decoded, fusion))
+
+    def propose(self, decoded: Decoded, fusion: Fusion) -> str:
+        """The LLM's text by GER, static or UADF fusion (within the length budget and the
+        repetition rule; not yet accepted or rejected)."""
         if self.corrector is None or self.fused is None:
             raise RuntimeError(
                 f"fusion {fusion!r} needs the LLM; build the recogniser with a "
                 "fusion method other than 'none' or call load_llm()"
             )
+        texts = [h.text for h in decoded.nbest]
+        guards = self.options.guards
         if fusion == "ger":
-            return self.corrector.correct(texts) or texts[0]
-        weight = uadf_weight if fusion == "uadf" else static_weight(self.options.static_weight)
-        return self.fused.decode(decoded.features, texts, weight) or texts[0]
+            return self.corrector.correct(texts, guards)
+        c = self.calibrated
+        weight = uadf_weight if fusion == "uadf" else static_weight(c.static_weight)
+        return self.fused.decode(decoded.features, texts, weight, guards)
+
+    def _guard(self, decoded: Decoded, texts: list[str], llm_text: str) -> Fused:
+        """The LLM's text if it passes the checks, else the best hypothesis."""
+        if not self.options.guards.enabled:
+            return Fused(llm_text or texts[0], llm_text, "guards off")
+        if echoes_prompt(llm_text, texts, example_lines(self.options.llm)):
+            return Fused(texts[0], llm_text, "rejected: repeats a prompt example")
+        verdict = acoustic_check(
+            self.acoustic,
+            decoded.features,
+            texts[0],
+            llm_text,
+            self.calibrated.acceptance_margin,
+        )
+        return Fused(llm_text if verdict.accepted else texts[0], llm_text, verdict.reason)
 
     def recognize(self, utterance: Utterance, fusion: Fusion | None = None) -> Transcript:
         """Transcript of one utterance by ``fusion`` (default: the configured method)."""
@@ -152,10 +236,10 @@ class SpeechRecognizer:
         decoded = self.decode(utterance.audio)
         t0 = time.perf_counter()
         silent = self._is_silence(decoded)
-        text = "" if silent else self.fuse(decoded, fusion)
+        fused = Fused("") if silent else self.fuse(decoded, fusion)
         timings = dict(decoded.timings_ms, fusion=_ms(t0))
         return Transcript(
-            text=text,
+            text=fused.text,
             nbest=tuple(
                 Hypothesis(h.text, h.avg_logprob, h.token_logprobs) for h in decoded.nbest
             ),
@@ -166,6 +250,8 @@ class SpeechRecognizer:
             no_speech_prob=decoded.no_speech_prob,
             timings_ms=timings,
             model_ids=self.model_ids,
+            llm_text=fused.llm_text,
+            guard=fused.guard,
         )
 
     def _is_silence(self, decoded: Decoded) -> bool:

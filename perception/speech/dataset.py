@@ -1,8 +1,11 @@
-"""Our noisy speech data: sentences rendered with espeak-ng in several voices and speeds, mixed
-with noise at several signal-to-noise ratios, split into calibration / dev / test.
+"""Our noisy speech data: sentences rendered with espeak-ng and flite in several voices and
+speeds, degraded as real recordings are (speed perturbation, room reverberation, a far-away
+talker, a clipped microphone), mixed with noise at several signal-to-noise ratios, and split into
+calibration / dev / test.
 
-Owns rendering, mixing, the split (by sentence: no sentence is in two splits) and the manifest
-format. Deterministic from a seed: the same seed and espeak-ng version give the same files.
+Owns rendering, degrading, mixing, the split (by sentence: no sentence is in two splits) and the
+manifest format. Deterministic from a seed: the same seed and espeak-ng / flite versions give the
+same files. Every clip is synthetic; real recordings judge the methods elsewhere.
 """
 
 from __future__ import annotations
@@ -16,18 +19,32 @@ import soundfile as sf
 from tqdm import tqdm
 
 from perception.audio import SAMPLE_RATE, load_audio
+from perception.audio.effects import (
+    clip,
+    far_field,
+    reverberate,
+    room_impulse_response,
+    speed_perturb,
+)
 from perception.audio.tts import synthesize
 from perception.speech.corpus import GENERAL, babble_sentences, robot_commands
 
-VERSION = 1
+VERSION = 2
 VOICES = {
     "us": "en-us",
     "gb-female": "en-gb+f3",
     "scotland": "en-gb-scotland",
     "caribbean": "en-029",
     "nyc": "en-us-nyc",
+    # flite's voices are built from CMU ARCTIC recordings of real speakers
+    "flite-slt": "flite:slt",
+    "flite-rms": "flite:rms",
+    "flite-awb": "flite:awb",
+    "flite-kal": "flite:kal16",
 }
+ESPEAK_VOICES = ("us", "gb-female", "scotland", "caribbean", "nyc")  # babble talkers
 SPEEDS_WPM = (140, 170, 200)
+PERTURB = ((0.9, 0.25), (1.0, 0.5), (1.1, 0.25))  # speed perturbation factor, probability
 # (noise type, SNR in dB); None = clean.
 CONDITIONS = (
     ("clean", None),
@@ -38,7 +55,8 @@ CONDITIONS = (
     ("babble", 10.0),
     ("babble", 5.0),
 )
-SPLITS = {"calibration": (40, 20), "dev": (40, 20), "test": (80, 20)}  # (commands, general)
+EFFECTS = (("none", 0.4), ("reverb", 0.25), ("far-field", 0.2), ("clipped", 0.15))
+SPLITS = {"calibration": (60, 20), "dev": (60, 20), "test": (150, 50)}  # (commands, general)
 
 
 @dataclass(frozen=True)
@@ -54,10 +72,18 @@ class Item:
     noise: str
     snr_db: float | None
     path: str
+    perturb: float = 1.0  # speed perturbation factor
+    effect: str = "none"  # "none", "reverb", "far-field" or "clipped"
 
     @property
     def snr_group(self) -> str:
         return "clean" if self.snr_db is None else f"{self.snr_db:g} dB"
+
+    @property
+    def speed_group(self) -> str:
+        """Effective speaking rate: slow (< 150 wpm), normal, fast (> 190 wpm)."""
+        rate = self.speed_wpm * self.perturb
+        return "slow" if rate < 150 else "fast" if rate > 190 else "normal"
 
 
 def split_sentences(seed: int) -> dict[str, list[tuple[str, str]]]:
@@ -90,7 +116,7 @@ def _babble(n: int, rng: np.random.Generator, talkers: int = 3) -> np.ndarray:
     sentences = babble_sentences()
     out = np.zeros(n)
     for _ in range(talkers):
-        voice = list(VOICES.values())[rng.integers(len(VOICES))]
+        voice = VOICES[ESPEAK_VOICES[rng.integers(len(ESPEAK_VOICES))]]
         speech = synthesize(sentences[rng.integers(len(sentences))], voice=voice)
         reps = int(np.ceil(n / len(speech)))
         out += np.roll(np.tile(speech, reps)[:n], rng.integers(n))
@@ -106,18 +132,51 @@ def mix_at_snr(speech: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarr
     return (mixed / peak * 0.9 if peak > 0.99 else mixed).astype(np.float32)
 
 
-def _render(
-    text: str, voice: str, speed: int, noise: str, snr: float | None, rng: np.random.Generator
-) -> np.ndarray:
-    speech = synthesize(text, voice=voice, speed_wpm=speed)
+@dataclass(frozen=True)
+class Recipe:
+    """How one utterance is rendered (drawn per item from the data set's seed)."""
+
+    voice: str
+    speed_wpm: int
+    perturb: float
+    effect: str
+    noise: str
+    snr_db: float | None
+
+
+def _choice(rng: np.random.Generator, weighted: tuple) -> object:
+    values, probs = zip(*weighted, strict=True)
+    return values[rng.choice(len(values), p=np.array(probs) / sum(probs))]
+
+
+def draw_recipe(rng: np.random.Generator) -> Recipe:
+    voice = list(VOICES)[rng.integers(len(VOICES))]
+    speed = int(SPEEDS_WPM[rng.integers(len(SPEEDS_WPM))])
+    perturb = float(_choice(rng, PERTURB))
+    effect = str(_choice(rng, EFFECTS))
+    noise, snr = CONDITIONS[rng.integers(len(CONDITIONS))]
+    return Recipe(voice, speed, perturb, effect, noise, snr)
+
+
+def render(text: str, recipe: Recipe, rng: np.random.Generator) -> np.ndarray:
+    """Synthesise, perturb the speed, apply the room, pad 0.25 s, add noise, then clip."""
+    speech = synthesize(text, voice=VOICES[recipe.voice], speed_wpm=recipe.speed_wpm)
+    if recipe.perturb != 1.0:
+        speech = speed_perturb(speech, recipe.perturb)
+    if recipe.effect == "reverb":
+        speech = reverberate(speech, room_impulse_response(rng.uniform(0.2, 0.6), rng))
+    elif recipe.effect == "far-field":
+        speech = far_field(speech, rng)
     pad = np.zeros(int(0.25 * SAMPLE_RATE), np.float32)
     speech = np.concatenate([pad, speech, pad])
-    if snr is None:
-        return speech
-    noise_signal = (
-        _babble(len(speech), rng) if noise == "babble" else _colored_noise(len(speech), noise, rng)
-    )
-    return mix_at_snr(speech, noise_signal, snr)
+    if recipe.snr_db is not None:
+        noise = (
+            _babble(len(speech), rng)
+            if recipe.noise == "babble"
+            else _colored_noise(len(speech), recipe.noise, rng)
+        )
+        speech = mix_at_snr(speech, noise, recipe.snr_db)
+    return clip(speech) if recipe.effect == "clipped" else speech.astype(np.float32)
 
 
 def build_dataset(root: Path, seed: int = 0) -> dict[str, list[Item]]:
@@ -127,30 +186,28 @@ def build_dataset(root: Path, seed: int = 0) -> dict[str, list[Item]]:
     if stamp.is_file() and json.loads(stamp.read_text()) == {"version": VERSION, "seed": seed}:
         return load_dataset(root)
     rng = np.random.default_rng(seed + 1)
-    voices, conditions = list(VOICES.items()), list(CONDITIONS)
     items: dict[str, list[Item]] = {}
     for split, sentences in split_sentences(seed).items():
         (root / split).mkdir(parents=True, exist_ok=True)
         items[split] = []
         for i, (text, kind) in enumerate(tqdm(sentences, desc=f"rendering {split}")):
-            voice_group, voice = voices[rng.integers(len(voices))]
-            speed = int(SPEEDS_WPM[rng.integers(len(SPEEDS_WPM))])
-            noise, snr = conditions[rng.integers(len(conditions))]
+            r = draw_recipe(rng)
             path = root / split / f"{split}-{i:04d}.wav"
-            sf.write(
-                path, _render(text, voice, speed, noise, snr, rng), SAMPLE_RATE, subtype="PCM_16"
-            )
+            sf.write(path, render(text, r, rng), SAMPLE_RATE, subtype="PCM_16")
+            rel = str(path.relative_to(root))
             items[split].append(
                 Item(
                     path.stem,
                     split,
                     text,
                     kind,
-                    voice_group,
-                    speed,
-                    noise,
-                    snr,
-                    str(path.relative_to(root)),
+                    r.voice,
+                    r.speed_wpm,
+                    r.noise,
+                    r.snr_db,
+                    rel,
+                    r.perturb,
+                    r.effect,
                 )
             )
         (root / f"{split}.jsonl").write_text(

@@ -1,9 +1,11 @@
 """Generative error correction (GER): an instruct LLM reads the N-best list and writes one
 transcript.
 
-Owns the prompt (system text, hand-written few-shot examples, the candidate list) and the
-LLM's stepping with a key/value cache, which UADF's fused decoding reuses. Nothing here is
-English-specific except the default prompt text, which is configurable.
+Owns the prompt (system text, hand-written few-shot examples, the candidate list), the LLM's
+stepping with a key/value cache, and the greedy loop that UADF's fused decoding shares: it checks
+drafts (the rest of a hypothesis that the answer so far begins) in one forward pass and keeps
+what the step-by-step choice would have taken, so the result is that of one token at a time.
+Nothing here is English-specific except the default prompt text, which is configurable.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import torch
 
 from perception.config import check
 from perception.llm.causal_lm import CausalLM
+from perception.speech.guards import GuardOptions, RepeatGuard, length_budget
 
 SYSTEM_PROMPT = (
     "You correct speech recognition output. You get several candidate transcriptions of one "
@@ -137,28 +140,106 @@ class PromptCache:
 
 
 class LlmStepper:
-    """Feeds tokens to the LLM one step at a time, keeping its key/value cache."""
+    """Feeds tokens to the LLM, keeping its key/value cache. A draft of several tokens (a
+    guess of what comes next) is checked in one forward pass; the part that was not taken is
+    cut from the cache again."""
 
     def __init__(self, prompt_cache: PromptCache, prompt: torch.Tensor) -> None:
         self.lm = prompt_cache.lm
         self._past, self._first = prompt_cache.start(prompt)
-        self._next_input: torch.Tensor | None = None
+        self._pending: int | None = None  # taken, not yet fed to the model
+        self._drafted = 0  # draft tokens fed by the last lookahead
 
     @torch.no_grad()
-    def logits(self) -> torch.Tensor:
-        """(V,) raw logits for the next token."""
-        if self._next_input is None:
-            return self._first
-        out = self.lm.model(input_ids=self._next_input, cache=self._past, use_cache=True)
-        self._past = out.cache  # updated in place by transformers; kept for the next step
-        return out.logits[0, -1].float()
+    def lookahead(self, draft: list[int]) -> list[torch.Tensor]:
+        """Raw (V,) logits after the tokens taken so far and after each prefix of ``draft``:
+        ``len(draft) + 1`` rows from one forward pass."""
+        inputs = ([] if self._pending is None else [self._pending]) + list(draft)
+        self._drafted = len(draft)
+        if not inputs:
+            return [self._first]
+        ids = torch.tensor([inputs], device=self.lm.model.device)
+        out = self.lm.model(input_ids=ids, cache=self._past, use_cache=True)
+        self._past = out.cache  # updated in place by transformers; kept for the next call
+        rows = list(out.logits[0].float())
+        return rows if self._pending is not None else [self._first, *rows]
 
-    def push(self, token: int) -> None:
-        self._next_input = torch.tensor([[token]], device=self.lm.model.device)
+    def take(self, matched: int, token: int) -> None:
+        """After a lookahead: the first ``matched`` draft tokens were taken, then ``token``."""
+        extra = self._drafted - matched
+        if extra:
+            self._past.crop(-extra)
+        self._pending, self._drafted = token, 0
+
+
+def draft_from(lm: CausalLM, nbest: list[str], text: str, limit: int) -> list[int]:
+    """A guess of the answer's next tokens: the rest of the first hypothesis that the answer so
+    far begins (letter case ignored), in LLM tokens. Small LLMs mostly copy a hypothesis, so
+    most of the answer is checked in one forward pass."""
+    said = text.lstrip()
+    if not said:  # the first token's form (capital, leading space) is the LLM's to choose
+        return []
+    for hyp in nbest:
+        if hyp.lower().startswith(said.lower()) and len(hyp) > len(said):
+            return lm.tokenizer.encode(hyp[len(said) :], add_special_tokens=False)[:limit]
+    return []
+
+
+def greedy(
+    lm: CausalLM,
+    stepper: LlmStepper,
+    nbest: list[str],
+    budget: int,
+    choose,
+) -> str:
+    """Greedy decoding of the answer's first line, at most ``budget`` tokens.
+
+    ``choose(tokens, text, logits)`` picks the next token from raw (V,) logits, or returns
+    None or a stop token to end. Rows are taken from drafts (:func:`draft_from`) while each
+    chosen token equals the draft's; the result equals one-token-at-a-time decoding.
+    """
+    tokens: list[int] = []
+    text = ""
+    while len(tokens) < budget:
+        draft = draft_from(lm, nbest, text, budget - len(tokens) - 1)
+        rows = stepper.lookahead(draft)
+        for i, row in enumerate(rows):
+            token = choose(tokens, text, row)
+            if token is None:
+                return first_line(text)
+            tokens.append(token)
+            text = lm.tokenizer.decode(tokens, skip_special_tokens=True)
+            if line_ended(text) or len(tokens) >= budget:
+                return first_line(text)
+            if i == len(draft) or token != draft[i]:
+                stepper.take(i, token)
+                break
+    return first_line(text)
+
+
+def example_lines(options: LlmOptions) -> list[str]:
+    """Every line of the prompt's few-shot examples (candidates and answers)."""
+    if not options.few_shot:
+        return []
+    return [line for hyps, answer in FEW_SHOT for line in (*hyps, answer)]
+
+
+def first_allowed(
+    lm: CausalLM, tokens: list[int], ranked: list[int], stops: set[int], repeat: RepeatGuard
+) -> int | None:
+    """The first of ``ranked`` (best first) that keeps the answer within the repetition rule;
+    None when a stop token comes first or every one would break the rule."""
+    for token in ranked:
+        if token in stops:
+            return None
+        if repeat.allows(lm.tokenizer.decode(tokens + [token], skip_special_tokens=True)):
+            return token
+    return None
 
 
 class Corrector:
-    """GER: greedy decoding of the LLM's answer to the N-best prompt."""
+    """GER: greedy decoding of the LLM's answer to the N-best prompt, within the guards'
+    length budget and repetition rule (:mod:`perception.speech.guards`)."""
 
     def __init__(
         self, lm: CausalLM, options: LlmOptions, prompt_cache: PromptCache | None = None
@@ -167,18 +248,17 @@ class Corrector:
         self.stops = stop_ids(lm)
         self.prompt_cache = prompt_cache or PromptCache(lm, options)
 
-    def correct(self, nbest: list[str]) -> str:
+    def correct(self, nbest: list[str], guards: GuardOptions | None = None) -> str:
+        guards = guards or GuardOptions()
         stepper = LlmStepper(self.prompt_cache, prompt_ids(self.lm, nbest, self.options))
-        tokens: list[int] = []
-        for _ in range(self.options.max_new_tokens):
-            token = int(stepper.logits().argmax())
-            if token in self.stops:
-                break
-            tokens.append(token)
-            if line_ended(self.lm.tokenizer.decode(tokens, skip_special_tokens=True)):
-                break
-            stepper.push(token)
-        return first_line(self.lm.tokenizer.decode(tokens, skip_special_tokens=True))
+        budget = length_budget(self.lm.tokenizer, nbest, guards, self.options.max_new_tokens)
+        repeat = RepeatGuard(nbest, guards.repeat_ngram if guards.enabled else 0)
+
+        def choose(tokens: list[int], text: str, logits: torch.Tensor) -> int | None:
+            ranked = torch.topk(logits, self.options.top_k).indices.tolist()
+            return first_allowed(self.lm, tokens, ranked, self.stops, repeat)
+
+        return greedy(self.lm, stepper, nbest, budget, choose)
 
 
 def line_ended(text: str) -> bool:

@@ -44,3 +44,5 @@ class Transcript:
     no_speech_prob: float
     timings_ms: dict[str, float]
     model_ids: tuple[str, ...]
+    llm_text: str = ""  # what the LLM wrote before the guards ("" for AM-only)
+    guard: str = ""  # the guards' verdict on it, e.g. "... rejected" ("" for AM-only)

@@ -112,6 +112,11 @@ class StreamSegmenter:
                 done.append(utterance)
         return done
 
+    @property
+    def in_speech(self) -> bool:
+        """True while an utterance has started and not ended."""
+        return self._speech_start is not None
+
     def flush(self) -> list[Utterance]:
         """End of stream: the utterance in progress, if long enough."""
         if self._speech_start is None:

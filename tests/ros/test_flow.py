@@ -37,3 +37,17 @@ def test_stats_summary():
     s = stats.summary()
     assert (s.received, s.processed, s.dropped, s.failed) == (4, 3, 1, 1)
     assert s.latency_p50_ms == 20.0 and s.latency_max_ms == 30.0
+
+
+def test_fifo_keeps_order_drops_the_oldest_when_full_and_joins():
+    from perception.ros.flow import BoundedFifo
+
+    fifo: BoundedFifo[int] = BoundedFifo(3)
+    assert [fifo.put(i) for i in range(5)] == [None, None, None, 0, 1]
+    assert fifo.dropped == 2 and len(fifo) == 3
+    taken = [fifo.take(0.01) for _ in range(3)]
+    assert taken == [2, 3, 4] and fifo.take(0.01) is None
+    assert not fifo.join(0.01)  # three taken, none marked done
+    for _ in taken:
+        fifo.done()
+    assert fifo.join(0.01)

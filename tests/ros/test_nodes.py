@@ -151,3 +151,86 @@ def test_lifecycle_loads_in_configure_and_frees_in_cleanup(ros_env):
     finally:
         node.destroy_node()
         context.try_shutdown()
+
+
+def _speech_node(ros_env, **params):
+    import rclpy
+    from perception_ros.speech import SpeechNode
+    from rclpy.parameter import Parameter
+
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=int(ros_env["ROS_DOMAIN_ID"]))
+    overrides = [Parameter(k, value=v) for k, v in params.items()]
+    node = SpeechNode("speech", context=context, parameter_overrides=overrides)
+    probe = rclpy.create_node("speech_probe", context=context)
+    return context, node, probe
+
+
+def _chunks(audio: np.ndarray, stamp_s: int = 3):
+    from builtin_interfaces.msg import Time
+
+    pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
+    header = convert.make_header(Time(sec=stamp_s), "mic")
+    return [
+        convert.samples_to_chunk(pcm[i : i + 320], header, i // 320)
+        for i in range(0, len(pcm), 320)
+    ]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("ending", ["deactivate", "idle"])
+def test_speech_node_never_drops_the_utterance_in_progress(ros_env, ending):
+    """The stream stops mid-command (no trailing silence for the VAD to see): the node still
+    publishes the words heard so far, on deactivation or after the stream goes idle."""
+    from perception_msgs.msg import Transcript
+    from perception_ros.base import RESULT_QOS
+    from rclpy.lifecycle import TransitionCallbackReturn
+
+    from perception.audio import load_audio
+    from tests.conftest import SAMPLE_WAV
+
+    context, node, probe = _speech_node(ros_env, **{"node.stream_idle_s": 0.3})
+    got: list = []
+    probe.create_subscription(Transcript, "/transcript", got.append, RESULT_QOS)
+    try:
+        ok = TransitionCallbackReturn.SUCCESS
+        assert node.trigger_configure() == ok and node.trigger_activate() == ok
+        audio = load_audio(SAMPLE_WAV)
+        for msg in _chunks(audio[: int(4.4 * 16000)]):  # cut inside the second utterance
+            node.on_chunk(msg)
+        assert node.model.in_speech
+        if ending == "deactivate":
+            assert node.trigger_deactivate() == ok  # returns once the queue is drained
+        else:
+            time.sleep(0.5)
+            node._end_idle_stream()  # the node's timer calls this every 0.1 s
+        assert spin_until(probe, lambda: len(got) == 2, 60)
+        assert "stop" in got[0].text.lower() and "turn left" in got[1].text.lower()
+        assert got[1].header.frame_id == "mic"
+        assert node.stats.summary().dropped == 0
+    finally:
+        probe.destroy_node()
+        node.destroy_node()
+        context.try_shutdown()
+
+
+@pytest.mark.model
+def test_speech_node_counts_and_logs_a_queue_overflow(ros_env):
+    from rclpy.lifecycle import TransitionCallbackReturn
+
+    context, node, probe = _speech_node(ros_env, **{"node.queue_size": 1})
+    try:
+        ok = TransitionCallbackReturn.SUCCESS
+        assert node.trigger_configure() == ok and node.trigger_activate() == ok
+        node.slot.close()  # the worker stops: nothing is taken from the queue
+        node._worker.join(5)
+        from perception.speech.types import Utterance
+
+        for i in range(3):
+            node._queue(Utterance(np.zeros(16000, np.float32), i, i + 1), None)
+        s = node.stats.summary()
+        assert (s.received, s.dropped) == (3, 2) and len(node.slot) == 1
+    finally:
+        probe.destroy_node()
+        node.destroy_node()
+        context.try_shutdown()

@@ -33,7 +33,7 @@ def test_multilingual_plumbing_uses_the_language_token():
     assert am.tokenizer.decode([am.prompt[1]]) == "<|de|>"
     features = am.encode(np.random.default_rng(0).standard_normal(32000).astype(np.float32) * 0.1)
     assert features.language == "de" and features.n_frames == 500  # 10 s window, trimmed
-    nbest = am.beam_search(features, beam_size=3, max_tokens=6)
+    nbest = am.beam_search(features, beam_size=3, max_tokens=6, timestamps=False).hypotheses
     assert 1 <= len(nbest) <= 3
     assert all(len(h.token_logprobs) == len(h.tokens) <= 6 for h in nbest)
     assert all(np.isfinite(h.sum_logprob) for h in nbest)
@@ -41,24 +41,68 @@ def test_multilingual_plumbing_uses_the_language_token():
     assert [len(s) for s in scored] == [len(h.tokens) for h in nbest]
 
 
+def _clips() -> list[np.ndarray]:
+    """The bundled command and four rendered ones (two engines, noise, reverberation)."""
+    from perception.audio.effects import reverberate, room_impulse_response
+    from perception.audio.tts import synthesize
+    from perception.speech.dataset import mix_at_snr
+
+    rng = np.random.default_rng(7)
+    said = [
+        ("Move five meters forward, then turn left.", "en-gb-scotland"),
+        ("Bring the red box to Anna.", "flite:slt"),
+        ("Stop.", "en-us"),
+        ("The train to the airport leaves every twenty minutes.", "flite:awb"),
+    ]
+    clips = [load_audio(SAMPLE_WAV)]
+    for i, (text, voice) in enumerate(said):
+        audio = synthesize(text, voice=voice)
+        if i % 2:
+            audio = reverberate(audio, room_impulse_response(0.4, rng))
+        clips.append(mix_at_snr(audio, rng.standard_normal(len(audio)), 5.0 + 5 * i))
+    return clips
+
+
 @pytest.mark.model
-def test_nbest_best_matches_whisper_beam_search(store):
+@pytest.mark.parametrize("timestamps", [True, False])
+def test_best_hypothesis_is_whisper_decode_token_for_token(store, timestamps):
     import whisper
 
     model = load_whisper(store.resolve("whisper-tiny.en"))
-    audio = load_audio(SAMPLE_WAV)
-    am = AcousticModel(model, window_s=30.0)
-    nbest = am.beam_search(am.encode(audio), beam_size=5)
-    mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio))
-    reference = whisper.decode(
-        model,
-        mel,
-        whisper.DecodingOptions(language="en", beam_size=5, without_timestamps=True, fp16=False),
+    am = AcousticModel(model, window_s=30.0)  # whisper.decode's own 30 s window
+    options = whisper.DecodingOptions(
+        language="en", beam_size=5, without_timestamps=not timestamps, fp16=False, sample_len=96
     )
-    assert reference.text.strip() in [h.text for h in nbest][:2]
-    assert len({h.text for h in nbest}) == len(nbest) >= 3
-    ranks = [h.avg_logprob for h in nbest]
-    assert ranks == sorted(ranks, reverse=True)
+    for audio in _clips():
+        result = am.beam_search(am.encode(audio), 5, 96, timestamps)
+        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio))
+        reference = whisper.decode(model, mel, options)
+        best = result.hypotheses[0]
+        assert list(best.tokens) == reference.tokens
+        assert best.text == reference.text
+        assert best.avg_logprob == pytest.approx(reference.avg_logprob, abs=1e-4)
+        assert result.no_speech_prob == pytest.approx(reference.no_speech_prob, abs=1e-5)
+        scores = [h.score for h in result.hypotheses]
+        assert scores == sorted(scores, reverse=True)
+        assert len({h.text for h in result.hypotheses}) == len(result.hypotheses)
+
+
+def test_prefix_scorer_equals_full_teacher_forcing():
+    from perception.speech.acoustic import PrefixScorer
+
+    am = AcousticModel(random_multilingual_whisper(), language="en")
+    features = am.encode(np.random.default_rng(1).standard_normal(32000).astype(np.float32))
+    text = am.text_tokens("go to the kitchen and wait")
+    eot = am.tokenizer.eot
+    rows = [text, text[:-1], text + [eot], text[:-2] + am.text_tokens("banana") + [eot], []]
+    reference = [sum(lps) for lps in am.sequence_logprobs(features, rows, 0.8)]
+    scorer = PrefixScorer(am, features, 0.8)
+    for prefix in (text[:-1], text[:2], text, []):  # grow, shrink, regrow, empty
+        scorer.advance(prefix)
+        assert scorer.logprobs(rows) == pytest.approx(reference, abs=1e-4)
+        assert scorer.prefix_logprob() == pytest.approx(
+            sum(am.sequence_logprobs(features, [prefix], 0.8)[0]), abs=1e-4
+        )
 
 
 @pytest.mark.model
@@ -66,5 +110,5 @@ def test_trimmed_encoder_still_hears_the_command(store):
     am = AcousticModel(load_whisper(store.resolve("whisper-tiny.en")), window_s=10.0)
     features = am.encode(load_audio(SAMPLE_WAV))
     assert features.n_frames == 500  # 10 s minimum window of 20 ms encoder positions
-    best = am.beam_search(features, beam_size=5)[0].text.lower()
+    best = am.beam_search(features, beam_size=5).hypotheses[0].text.lower()
     assert "charging station" in best and "turn left" in best, (best, SAMPLE_TEXT)

@@ -1,10 +1,11 @@
-"""The base of the model-holding nodes: parameters, lifecycle, newest-wins worker, diagnostics.
+"""The base of the model-holding nodes: parameters, lifecycle, worker thread, diagnostics.
 
 A subclass names its options classes and implements ``load`` (build the library object),
-``make_io`` (publishers and the subscription) and ``process`` (one input → publish). The base
-owns the rest: parameters declared from the dataclasses (names = field paths, defaults from the
-class), a failed configure logged with its cause, a one-slot mailbox between the subscription
-and a worker thread (newest input wins, drops counted), and diagnostics on /diagnostics.
+``make_io`` (publishers and the subscription) and ``process`` (one input → publish); it may
+replace ``make_queue``. The base owns the rest: parameters declared from the dataclasses (names =
+field paths, defaults from the class), a failed configure logged with its cause, a mailbox
+between the subscription and a worker thread (by default a one-slot newest-wins mailbox; drops
+counted), and diagnostics on /diagnostics.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 
 from perception.errors import PerceptionError
-from perception.ros.flow import LatestSlot, StreamStats
+from perception.ros.flow import BoundedFifo, LatestSlot, StreamStats
 from perception.ros.options import NodeOptions
 from perception.ros.params import build, flatten
 
@@ -41,7 +42,7 @@ class ModelNode(LifecycleNode):
         self._declare(NodeOptions(), "node.")
         self.node_options = build(NodeOptions, self._values(), "node.")
         self.stats = StreamStats()
-        self.slot: LatestSlot | None = None
+        self.slot: LatestSlot | BoundedFifo | None = None
         self.model: Any = None
         self._worker: threading.Thread | None = None
         self._io: list[tuple[str, Any]] = []  # created in configure, destroyed in cleanup
@@ -68,7 +69,7 @@ class ModelNode(LifecycleNode):
         except (PerceptionError, ImportError, OSError, RuntimeError) as exc:
             self.get_logger().error(f"configure failed: {type(exc).__name__}: {exc}")
             return TransitionCallbackReturn.FAILURE
-        self.slot = LatestSlot()
+        self.slot = self.make_queue()
         self.make_io()
         self._worker = threading.Thread(target=self._work, daemon=True)
         self._worker.start()
@@ -106,15 +107,22 @@ class ModelNode(LifecycleNode):
         return sub
 
     # flow ------------------------------------------------------------------------------------
-    def offer(self, item: Any) -> None:
-        """Called by the subscription: newest wins; items arriving while inactive are dropped."""
+    def make_queue(self) -> LatestSlot | BoundedFifo:
+        """The mailbox between subscription and worker (newest wins; speech keeps a FIFO)."""
+        return LatestSlot()
+
+    def offer(self, item: Any, active_only: bool = True) -> int:
+        """Called by the subscription: queue ``item``; items arriving while inactive are
+        dropped. Returns how many queued items were dropped (counted on /diagnostics)."""
         self.stats.on_received()
-        if self.slot is None or not self._active():
+        if self.slot is None or (active_only and not self._active()):
             self.stats.on_dropped()
-            return
+            return 1
         before = self.slot.dropped
         self.slot.put(item)
-        self.stats.on_dropped(self.slot.dropped - before)
+        dropped = self.slot.dropped - before
+        self.stats.on_dropped(dropped)
+        return dropped
 
     def _active(self) -> bool:
         return self._state_machine.current_state[1] == "active"
@@ -138,6 +146,8 @@ class ModelNode(LifecycleNode):
                 self.stats.on_failed()
                 self.get_logger().error(traceback.format_exc(), throttle_duration_sec=2.0)
                 continue
+            finally:
+                slot.done()
             self.stats.on_processed((time.perf_counter() - start) * 1e3)
 
     def _publish_diagnostics(self) -> None:

@@ -1,18 +1,26 @@
 """Speech node: AudioChunk on ``audio`` → perception_msgs/Transcript on ``transcript``.
 
 Parameters are the fields of the speech options (``asr.beam_size``, ``vad.threshold``,
-``fusion``, ...) plus ``node.*``. VAD runs in the subscription (cheap, never dropped); finished
-utterances go through the newest-wins slot to the recogniser.
+``fusion``, ...) plus ``node.*``. The node runs :class:`perception.ros.pipeline.SpeechPipeline`
+in two halves: VAD in the subscription (cheap, never dropped), recognition in the worker.
+Finished utterances wait in a bounded FIFO (``node.queue_size``); an overflow drops the oldest,
+is logged and counted on /diagnostics. The utterance in progress is ended when the audio stops
+for ``node.stream_idle_s`` (end of a stream) and when the node is deactivated, so no command
+is lost silently.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 
 from perception_msgs.msg import AudioChunk, Transcript
 
 from perception.ros import convert, pipeline
+from perception.ros.flow import BoundedFifo
 from perception_ros.base import AUDIO_QOS, ModelNode, spin
+
+DRAIN_TIMEOUT_S = 60.0  # deactivation waits this long for queued utterances
 
 
 class SpeechNode(ModelNode):
@@ -21,9 +29,16 @@ class SpeechNode(ModelNode):
     def load(self, options):
         return pipeline.SpeechPipeline(options)  # swap the model here
 
+    def make_queue(self) -> BoundedFifo:
+        return BoundedFifo(self.node_options.queue_size)
+
     def make_io(self) -> None:
         self.pub = self.add_publisher(Transcript, "transcript")
         self.add_subscription(AudioChunk, "audio", self.on_chunk, AUDIO_QOS)
+        self._last_chunk = time.monotonic()
+        self._header = None
+        self._vad_lock = threading.Lock()  # the subscription and the idle timer share the VAD
+        self._idle_timer = self.create_timer(0.1, self._end_idle_stream)
 
     def on_chunk(self, msg: AudioChunk) -> None:
         if self.model is None or not self._active():
@@ -34,12 +49,53 @@ class SpeechNode(ModelNode):
             self.stats.on_failed()
             self.get_logger().warning(f"skipped a chunk: {exc}", throttle_duration_sec=2.0)
             return
-        for utterance in self.model.segmenter.feed(samples):
-            self.offer((utterance, msg.header, time.perf_counter()))
+        with self._vad_lock:
+            self._last_chunk, self._header = time.monotonic(), msg.header
+            utterances = self.model.cut(samples)
+        for utterance in utterances:
+            self._queue(utterance, msg.header)
+
+    def _queue(self, utterance, header, active_only: bool = True) -> None:
+        if self.offer((utterance, header, time.perf_counter()), active_only):
+            self.get_logger().warning(
+                f"utterance queue full ({self.node_options.queue_size}): dropped the oldest "
+                "waiting utterance; the recogniser is slower than the speech",
+                throttle_duration_sec=2.0,
+            )
+
+    def _end_idle_stream(self) -> None:
+        """The audio stopped mid-utterance (a stream ended): recognise what was heard."""
+        if self.model is None:
+            return
+        with self._vad_lock:
+            idle = time.monotonic() - self._last_chunk > self.node_options.stream_idle_s
+            utterances = self.model.end() if idle and self.model.in_speech else []
+        for utterance in utterances:
+            self._queue(utterance, self._header)
+
+    def on_deactivate(self, state):
+        """End the utterance in progress and publish every queued one before deactivating."""
+        if self.model is not None and self.slot is not None:
+            with self._vad_lock:
+                utterances = self.model.end()
+            for utterance in utterances:
+                self._queue(utterance, self._header, active_only=False)
+            if not self.slot.join(DRAIN_TIMEOUT_S):
+                self.get_logger().error(
+                    f"deactivate: {len(self.slot)} utterances still queued after "
+                    f"{DRAIN_TIMEOUT_S:.0f} s"
+                )
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state):
+        if getattr(self, "_idle_timer", None) is not None:
+            self.destroy_timer(self._idle_timer)
+            self._idle_timer = None
+        return super().on_cleanup(state)
 
     def process(self, item) -> None:
         utterance, header, ended = item
-        transcript = self.model.recognizer.recognize(utterance)
+        transcript = self.model.recognize(utterance)
         latency_ms = (time.perf_counter() - ended) * 1e3
         self.pub.publish(convert.transcript_to_msg(transcript, header, latency_ms))
 
