@@ -22,7 +22,7 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 echo "setup: installing the project with extras llm, ros, dev (torch is about 4.7 GB the first time)"
 .venv/bin/python -m pip install -q -e '.[llm,ros,dev]'
-echo "setup: building the ROS 2 interfaces (perception_msgs) into .venv"
+echo "setup: building the ROS 2 interfaces (perception_msgs, audio_common_msgs) into .venv"
 bash scripts/build_ros_msgs.sh
 .venv/bin/python -m pip install -q -e ros2_ws/src/perception_ros
 echo "setup: fetching models into ${PERCEPTION_HOME:-$HOME/.cache/perception}"
