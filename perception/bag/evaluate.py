@@ -1,10 +1,12 @@
 """Offline evaluation: replay a bag through the pipelines in-process and account for every message.
 
-Owns the replay loop: images go to the text detector, audio chunks to the speech pipeline, the
-ground-truth topic is collected, anything else is counted as skipped. Every message ends up
+Owns the replay loop: the chosen image topic goes to the text detector and the audio topic to
+the speech pipeline, each message through the converter of its type (:mod:`perception.ros.inputs`);
+the ground-truth topic is collected, anything else is counted as skipped. Every message ends up
 processed, failed (with the reason) or skipped (with the reason); a bag cut short is reported
-with how far the replay got. Metrics and the report live in :mod:`perception.bag.metrics` and
-:mod:`perception.bag.report`; this module does not know them.
+with how far the replay got. Which topic is which lives in :mod:`perception.bag.topics`; metrics
+and the report live in :mod:`perception.bag.metrics` and :mod:`perception.bag.report`; this
+module does not know them.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from perception.bag.io import BagReadStatus, read_bag
-from perception.bag.sample import AUDIO_TOPIC, GT_TOPIC, IMAGE_TOPIC
+from perception.bag.io import BagMessage, BagReadStatus, bag_topics, read_bag
+from perception.bag.sample import GT_TOPIC
+from perception.bag.topics import TopicPlan, plan_topics
 from perception.errors import PerceptionError
-from perception.ros.convert import chunk_to_samples, image_to_rgb, stamp_ns
+from perception.ros.convert import stamp_ns
+from perception.ros.inputs import IMAGE_CONVERTERS, AudioStream
 from perception.ros.pipeline import SpeechPipeline
 from perception.speech.types import Transcript
 from perception.vision.types import TextDetector, TextRegion
@@ -29,12 +33,17 @@ from perception.vision.types import TextDetector, TextRegion
 
 @dataclass(frozen=True)
 class EvalOptions:
-    """Which topics carry what, and how much of the replay to keep for the report."""
+    """Which topics carry what ("" = the bag's only topic of that kind), and how much of the
+    replay to keep for the report."""
 
-    image_topic: str = IMAGE_TOPIC
-    audio_topic: str = AUDIO_TOPIC
+    image_topic: str = ""
+    audio_topic: str = ""
     gt_topic: str = GT_TOPIC
     keep_frames: int = 12  # frames kept (as arrays) for annotation in the report
+
+    def plan(self, path: Path) -> TopicPlan:
+        """The topics of the bag at ``path`` these options choose (ConfigError if ambiguous)."""
+        return plan_topics(bag_topics(path), self.image_topic, self.audio_topic, self.gt_topic)
 
 
 @dataclass
@@ -98,79 +107,108 @@ class Pipelines:
 
 def replay_bag(path: Path, pipes: Pipelines, options: EvalOptions = EvalOptions()) -> Replay:
     """Run every message of the bag at ``path`` through ``pipes`` (as fast as the models go)."""
+    plan = options.plan(path)
     result, status = Replay(bag=str(path)), BagReadStatus()
+    result.notes.append(describe_plan(plan))
+    replayer = _Replayer(pipes, options, plan, result)
     start = time.perf_counter()
     for item in read_bag(path, status):
-        account = result.accounts.setdefault(item.topic, TopicAccount(item.msgtype))
-        account.received += 1
-        if item.msg is None:
-            account.fail(item.error)
-            continue
-        _dispatch(item.topic, item.msg, account, pipes, options, result)
-    if pipes.speech is not None:
-        _speech_flush(pipes.speech, result)
+        replayer.dispatch(item)
+    replayer.end()
     result.bag_error = status.error
     result.wall_s = time.perf_counter() - start
     return result
 
 
-def _dispatch(
-    topic: str,
-    msg: Any,
-    account: TopicAccount,
-    pipes: Pipelines,
-    options: EvalOptions,
-    result: Replay,
-) -> None:
-    if topic == options.gt_topic:
-        result.ground_truth = json.loads(msg.data)
+def describe_plan(plan: TopicPlan) -> str:
+    """One line naming the topics the replay uses."""
+    parts = [
+        f"{what} {topic} ({plan.type_of(topic)})"
+        for what, topic in (("images", plan.image), ("audio", plan.audio))
+        if topic
+    ]
+    return "topics: " + ("; ".join(parts) or "no image or audio topic in the bag")
+
+
+class _Replayer:
+    """The per-topic handling of one replay (the audio stream keeps its resampler's state)."""
+
+    def __init__(
+        self, pipes: Pipelines, options: EvalOptions, plan: TopicPlan, result: Replay
+    ) -> None:
+        self.pipes, self.options, self.plan, self.result = pipes, options, plan, result
+        self.audio = AudioStream(plan.type_of(plan.audio)) if plan.audio else None
+
+    def dispatch(self, item: BagMessage) -> None:
+        account = self.result.accounts.setdefault(item.topic, TopicAccount(item.msgtype))
+        account.received += 1
+        if item.msg is None:
+            account.fail(item.error)
+        elif item.topic == self.plan.gt:
+            self.result.ground_truth = json.loads(item.msg.data)
+            account.processed += 1
+        elif item.topic == self.plan.image:
+            self.frame(item, account)
+        elif item.topic == self.plan.audio:
+            self.chunk(item.msg, account)
+        elif item.topic == self.plan.audio_info:
+            self.info(item.msg, account)
+        else:
+            account.skip(self.plan.role(item.topic))
+
+    def frame(self, item: BagMessage, account: TopicAccount) -> None:
+        pipes = self.pipes
+        if pipes.detector is None:
+            account.skip(f"text detection unavailable: {pipes.why_missing.get('vision', '?')}")
+            return
+        try:
+            rgb = IMAGE_CONVERTERS[item.msgtype](item.msg)
+            t0 = time.perf_counter()
+            regions = pipes.detector.detect(rgb)
+            latency_ms = (time.perf_counter() - t0) * 1e3
+        except PerceptionError as exc:
+            account.fail(str(exc))
+            return
+        keep = rgb if len(self.result.frames) < self.options.keep_frames else None
+        stamp = stamp_ns(item.msg.header)
+        self.result.frames.append(FrameResult(stamp, tuple(regions), latency_ms, keep))
         account.processed += 1
-    elif topic == options.image_topic:
-        _frame(msg, account, pipes, options, result)
-    elif topic == options.audio_topic:
-        _chunk(msg, account, pipes, result)
-    else:
-        account.skip("no pipeline for this topic")
 
+    def chunk(self, msg: Any, account: TopicAccount) -> None:
+        if self.pipes.speech is None:
+            account.skip(f"speech unavailable: {self.pipes.why_missing.get('speech', '?')}")
+            return
+        assert self.audio is not None  # the plan has an audio topic
+        try:
+            samples = self.audio.feed(msg)
+            self.speech(samples)
+        except PerceptionError as exc:
+            account.fail(str(exc))
+            return
+        account.processed += 1
 
-def _frame(
-    msg: Any, account: TopicAccount, pipes: Pipelines, options: EvalOptions, result: Replay
-) -> None:
-    if pipes.detector is None:
-        account.skip(f"text detection unavailable: {pipes.why_missing.get('vision', '?')}")
-        return
-    try:
-        rgb = image_to_rgb(msg)
+    def info(self, msg: Any, account: TopicAccount) -> None:
+        assert self.audio is not None  # an AudioInfo topic is chosen only with its audio topic
+        try:
+            self.audio.set_info(msg)
+        except PerceptionError as exc:
+            account.fail(str(exc))
+            return
+        account.processed += 1
+
+    def speech(self, samples: np.ndarray) -> None:
         t0 = time.perf_counter()
-        regions = pipes.detector.detect(rgb)
+        transcripts = self.pipes.speech.feed(samples) if samples.size else []
         latency_ms = (time.perf_counter() - t0) * 1e3
-    except PerceptionError as exc:
-        account.fail(str(exc))
-        return
-    keep = rgb if len(result.frames) < options.keep_frames else None
-    stamp = stamp_ns(msg.header)
-    result.frames.append(FrameResult(stamp, tuple(regions), latency_ms, keep))
-    account.processed += 1
+        self.result.transcripts += [TranscriptResult(t, latency_ms) for t in transcripts]
 
-
-def _chunk(msg: Any, account: TopicAccount, pipes: Pipelines, result: Replay) -> None:
-    if pipes.speech is None:
-        account.skip(f"speech unavailable: {pipes.why_missing.get('speech', '?')}")
-        return
-    try:
-        samples = chunk_to_samples(msg)
+    def end(self) -> None:
+        """End of the bag: the resampler's tail, then the utterance in progress."""
+        if self.pipes.speech is None:
+            return
+        if self.audio is not None:
+            self.speech(self.audio.flush())
         t0 = time.perf_counter()
-        transcripts = pipes.speech.feed(samples)
+        transcripts = self.pipes.speech.flush()
         latency_ms = (time.perf_counter() - t0) * 1e3
-    except PerceptionError as exc:
-        account.fail(str(exc))
-        return
-    result.transcripts += [TranscriptResult(t, latency_ms) for t in transcripts]
-    account.processed += 1
-
-
-def _speech_flush(speech: SpeechPipeline, result: Replay) -> None:
-    t0 = time.perf_counter()
-    transcripts = speech.flush()
-    latency_ms = (time.perf_counter() - t0) * 1e3
-    result.transcripts += [TranscriptResult(t, latency_ms) for t in transcripts]
+        self.result.transcripts += [TranscriptResult(t, latency_ms) for t in transcripts]

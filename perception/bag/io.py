@@ -1,47 +1,36 @@
-"""Reading and writing ROS 2 bags with rosbags, with the project's message types registered.
+"""Reading and writing bags with rosbags: ROS 2 (sqlite3, MCAP) and ROS 1 (``.bag``).
 
-Owns the typestore (Kilted's standard types plus ``perception_msgs`` from the ``.msg`` files in
-``ros2_ws``, or from the definitions a bag carries), message construction for bags, and tolerant
-reading: a message that cannot be decoded or a bag cut short is reported, never fatal.
-It does not know what the messages mean.
+Owns opening a bag of any of these kinds as one stream of raw messages with its topics and
+type definitions, decoding them with the bag's own types (:mod:`perception.bag.types`), message
+construction for the bag writers, and tolerant reading: a message that cannot be decoded or a
+bag cut short is reported, never fatal. It does not know what the messages mean.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
+from perception.bag.types import (
+    AudioFlavour,
+    BagTypes,
+    TypeDefinition,
+    bag_typestore,
+    writer_typestore,
+)
 from perception.errors import PerceptionError
 
-MSG_DIR = Path(__file__).resolve().parents[2] / "ros2_ws" / "src" / "perception_msgs" / "msg"
-Storage = Literal["sqlite3", "mcap"]
+Storage = Literal["sqlite3", "mcap", "ros1"]
+RawMessage = tuple[str, str, int, bytes]  # topic, msgtype, log time (ns), serialized message
 
 
 class BagError(PerceptionError):
     """A bag cannot be opened or written."""
-
-
-def typestore(extra_msgdefs: dict[str, str] | None = None) -> Any:
-    """A rosbags typestore for ROS 2 Kilted with perception_msgs registered.
-
-    Args:
-        extra_msgdefs: ``{"pkg/msg/Name": msg text}`` found in a bag, registered as well.
-    """
-    from rosbags.typesys import Stores, get_types_from_msg, get_typestore
-
-    store = get_typestore(Stores.ROS2_KILTED)
-    types: dict[str, Any] = {}
-    for path in sorted(MSG_DIR.glob("*.msg")):
-        types.update(get_types_from_msg(path.read_text(), f"perception_msgs/msg/{path.stem}"))
-    for name, text in (extra_msgdefs or {}).items():
-        if name not in store.fielddefs and name not in types:
-            types.update(get_types_from_msg(text, name))
-    store.register(types)
-    return store
 
 
 @dataclass(frozen=True)
@@ -62,40 +51,82 @@ class BagReadStatus:
     error: str = ""
 
 
-def read_bag(path: Path, status: BagReadStatus | None = None) -> Iterator[BagMessage]:
-    """All messages in log-time order, decoded; undecodable ones come with ``error`` set.
+@dataclass(frozen=True)
+class TopicInfo:
+    topic: str
+    msgtype: str
+    count: int  # messages by the bag's index; -1 when unknown (a damaged MCAP read as a stream)
 
-    A bag that ends early (truncated file, damaged database) stops the iteration and the reason
-    is put in ``status.error``, so a caller can report how far it got.
+
+@dataclass
+class RawBag:
+    """An opened bag: topics, the type definitions it carries, raw messages in log-time order."""
+
+    path: Path
+    ros1: bool
+    topics: dict[str, TopicInfo]
+    definitions: list[TypeDefinition]
+    messages: Iterator[RawMessage]
+
+
+@contextmanager
+def open_bag(path: Path, status: BagReadStatus | None = None) -> Iterator[RawBag]:
+    """Open a ROS 2 bag folder (or its .db3 / .mcap file) or a ROS 1 ``.bag`` file.
+
+    An MCAP file whose index is unreadable (the recorder was killed) is read record by record
+    as far as it is intact; where reading stops is put in ``status.error``.
     """
-    from rosbags.rosbag2 import Reader
-
-    status = status if status is not None else BagReadStatus()
+    path, status = Path(path), status if status is not None else BagReadStatus()
+    ros1 = path.suffix == ".bag" and path.is_file()
     try:
-        reader = Reader(Path(path))
-        reader.open()
+        reader = _open_reader(path, ros1)
     except Exception as exc:  # rosbags raises several unrelated types for damaged bags
-        mcap_files = sorted(Path(path).glob("*.mcap"))
-        if mcap_files:  # an MCAP file without its footer (recorder killed): read it as a stream
-            yield from _mcap_stream(mcap_files[0], status, f"{type(exc).__name__}: {exc}")
-            return
-        raise BagError(
-            f"cannot open bag {path}: {exc}; expected a ROS 2 bag folder "
-            "(metadata.yaml + .db3 or .mcap)"
-        ) from exc
+        why = f"{type(exc).__name__}: {exc}"
+        mcap_files = sorted(path.glob("*.mcap")) if path.is_dir() else []
+        if not mcap_files:
+            raise BagError(
+                f"cannot open bag {path}: {why}; expected a ROS 2 bag folder (metadata.yaml + "
+                ".db3 or .mcap) or a ROS 1 .bag file (a ROS 1 bag without its index needs "
+                "`rosbag reindex`)"
+            ) from exc
+        reader = None
+    if reader is None:
+        yield _mcap_stream(path, mcap_files[0], status, why)
+        return
     try:
-        defs = {
-            c.msgtype: c.msgdef.data
-            for c in reader.connections
-            if c.msgdef and c.msgdef.data and c.msgdef.format == "msg"
-        }
-        store = typestore(defs)
-        yield from _messages(reader, store, status)
+        yield RawBag(
+            path,
+            ros1,
+            {t: TopicInfo(t, i.msgtype or "", i.msgcount) for t, i in reader.topics.items()},
+            _definitions(reader.connections),
+            _indexed(reader, status),
+        )
     finally:
         reader.close()
 
 
-def _messages(reader: Any, store: Any, status: BagReadStatus) -> Iterator[BagMessage]:
+def _open_reader(path: Path, ros1: bool) -> Any:
+    if ros1:
+        from rosbags.rosbag1 import Reader
+    else:
+        from rosbags.rosbag2 import Reader
+    reader = Reader(path)
+    reader.open()
+    return reader
+
+
+def _definitions(connections: list) -> list[TypeDefinition]:
+    from rosbags.interfaces import MessageDefinitionFormat as Fmt
+
+    found: dict[str, TypeDefinition] = {}
+    for c in connections:
+        text = c.msgdef.data if c.msgdef.format != Fmt.NONE else ""
+        if text.strip() or c.msgtype not in found:
+            found[c.msgtype] = TypeDefinition(c.msgtype, text, c.msgdef.format == Fmt.IDL)
+    return list(found.values())
+
+
+def _indexed(reader: Any, status: BagReadStatus) -> Iterator[RawMessage]:
     it = reader.messages()
     while True:
         try:
@@ -105,17 +136,16 @@ def _messages(reader: Any, store: Any, status: BagReadStatus) -> Iterator[BagMes
         except Exception as exc:  # truncated storage: keep what was read, say where it stopped
             status.error = f"bag ended early: {type(exc).__name__}: {exc}"
             return
-        yield _decode(store, conn.topic, conn.msgtype, t_ns, raw)
+        yield conn.topic, conn.msgtype, t_ns, raw
 
 
-def _mcap_stream(path: Path, status: BagReadStatus, why: str) -> Iterator[BagMessage]:
-    """Messages of an MCAP file read record by record, as far as the file is intact."""
+def _mcap_stream(folder: Path, path: Path, status: BagReadStatus, why: str) -> RawBag:
+    """A damaged MCAP file: a first pass for channels and schemas, then its messages."""
     from mcap import records
     from mcap.stream_reader import StreamReader
 
     schemas: dict[int, records.Schema] = {}
     channels: dict[int, records.Channel] = {}
-    store = None
     status.error = f"bag index unreadable ({why}); read as a stream"
     with open(path, "rb") as f:
         try:
@@ -124,30 +154,61 @@ def _mcap_stream(path: Path, status: BagReadStatus, why: str) -> Iterator[BagMes
                     schemas[record.id] = record
                 elif isinstance(record, records.Channel):
                     channels[record.id] = record
-                    store = None  # new types may need registering
-                elif isinstance(record, records.Message) and record.channel_id in channels:
-                    if store is None:
-                        store = typestore(
-                            {
-                                s.name: s.data.decode()
-                                for s in schemas.values()
-                                if s.encoding == "ros2msg"
-                            }
-                        )
-                    yield _decode(
-                        store,
-                        channels[record.channel_id].topic,
-                        schemas[channels[record.channel_id].schema_id].name,
-                        record.log_time,
-                        record.data,
-                    )
+        except Exception:  # the cut: the second pass reports it
+            pass
+    types = {
+        cid: schemas[c.schema_id].name for cid, c in channels.items() if c.schema_id in schemas
+    }
+    topics = {c.topic: TopicInfo(c.topic, types.get(cid, ""), -1) for cid, c in channels.items()}
+    definitions = [
+        TypeDefinition(s.name, s.data.decode(), s.encoding != "ros2msg") for s in schemas.values()
+    ]
+    return RawBag(folder, False, topics, definitions, _stream(path, channels, types, status, why))
+
+
+def _stream(path: Path, channels: dict, types: dict, status: BagReadStatus, why: str) -> Iterator:
+    from mcap import records
+    from mcap.stream_reader import StreamReader
+
+    with open(path, "rb") as f:
+        try:
+            for record in StreamReader(f).records:
+                if isinstance(record, records.Message) and record.channel_id in types:
+                    topic = channels[record.channel_id].topic
+                    yield topic, types[record.channel_id], record.log_time, record.data
         except Exception as exc:  # the cut: keep what was read, say where it stopped
             status.error = f"bag ended early: {type(exc).__name__}: {exc} ({why})"
 
 
-def _decode(store: Any, topic: str, msgtype: str, t_ns: int, raw: bytes) -> BagMessage:
+def bag_topics(path: Path) -> dict[str, TopicInfo]:
+    """The bag's topics and types, from its index (no message is read)."""
+    with open_bag(path) as bag:
+        return bag.topics
+
+
+def read_bag(path: Path, status: BagReadStatus | None = None) -> Iterator[BagMessage]:
+    """All messages in log-time order, decoded; undecodable ones come with ``error`` set.
+
+    A bag that ends early (truncated file, damaged database) stops the iteration and the reason
+    is put in ``status.error``, so a caller can report how far it got.
+    """
+    with open_bag(path, status) as bag:
+        types = bag_typestore(bag.definitions, bag.ros1)
+        for topic, msgtype, t_ns, raw in bag.messages:
+            yield _decode(types, bag.ros1, topic, msgtype, t_ns, raw)
+
+
+def _decode(
+    types: BagTypes, ros1: bool, topic: str, msgtype: str, t_ns: int, raw: bytes
+) -> BagMessage:
+    if msgtype in types.missing:
+        return BagMessage(
+            topic, msgtype, t_ns, None, f"cannot decode {msgtype}: {types.missing[msgtype]}"
+        )
+    store = types.store
     try:
-        return BagMessage(topic, msgtype, t_ns, store.deserialize_cdr(raw, msgtype))
+        msg = store.deserialize_ros1(raw, msgtype) if ros1 else store.deserialize_cdr(raw, msgtype)
+        return BagMessage(topic, msgtype, t_ns, msg)
     except Exception as exc:  # one bad message must not end the replay
         return BagMessage(
             topic, msgtype, t_ns, None, f"cannot decode {msgtype}: {type(exc).__name__}: {exc}"
@@ -155,16 +216,28 @@ def _decode(store: Any, topic: str, msgtype: str, t_ns: int, raw: bytes) -> BagM
 
 
 class BagWriter:
-    """Writes messages built with :meth:`make` into a new bag (sqlite3 or MCAP)."""
+    """Writes messages built with :meth:`type` into a new bag (sqlite3, MCAP or ROS 1).
 
-    def __init__(self, path: Path, storage: Storage = "mcap") -> None:
-        from rosbags.rosbag2 import StoragePlugin, Writer
+    ``audio_flavour`` chooses which ``audio_common_msgs`` the bag's types are (the two share
+    the name); a ROS 1 bag gets ROS Noetic's standard types.
+    """
 
+    def __init__(
+        self, path: Path, storage: Storage = "mcap", audio_flavour: AudioFlavour = "mgonzs13"
+    ) -> None:
         if Path(path).exists():
-            raise BagError(f"{path} already exists; choose a new bag folder or delete it")
-        plugin = StoragePlugin.MCAP if storage == "mcap" else StoragePlugin.SQLITE3
-        self.store = typestore()
-        self._writer = Writer(Path(path), version=9, storage_plugin=plugin)
+            raise BagError(f"{path} already exists; choose a new bag path or delete it")
+        self.ros1 = storage == "ros1"
+        self.store = writer_typestore(audio_flavour, self.ros1)
+        if self.ros1:
+            from rosbags.rosbag1 import Writer as Writer1
+
+            self._writer: Any = Writer1(Path(path))
+        else:
+            from rosbags.rosbag2 import StoragePlugin, Writer
+
+            plugin = StoragePlugin.MCAP if storage == "mcap" else StoragePlugin.SQLITE3
+            self._writer = Writer(Path(path), version=9, storage_plugin=plugin)
         self._connections: dict[str, Any] = {}
 
     def __enter__(self) -> BagWriter:
@@ -180,16 +253,14 @@ class BagWriter:
 
     def write(self, topic: str, msg: Any, log_time_ns: int) -> None:
         msgtype = msg.__msgtype__
-        if topic not in self._connections:
-            self._connections[topic] = self._writer.add_connection(
-                topic, msgtype, typestore=self.store
-            )
-        self._writer.write(
-            self._connections[topic], log_time_ns, self.store.serialize_cdr(msg, msgtype)
-        )
+        if self.ros1:
+            data = self.store.serialize_ros1(msg, msgtype)
+        else:
+            data = self.store.serialize_cdr(msg, msgtype)
+        self.write_raw(topic, msgtype, data, log_time_ns)
 
     def write_raw(self, topic: str, msgtype: str, data: bytes, log_time_ns: int) -> None:
-        """Write CDR bytes as received from rclpy (``raw=True`` subscriptions)."""
+        """Write serialized bytes as received (CDR from rclpy ``raw=True`` subscriptions)."""
         if topic not in self._connections:
             self._connections[topic] = self._writer.add_connection(
                 topic, msgtype, typestore=self.store
@@ -198,25 +269,28 @@ class BagWriter:
 
 
 def header(store: BagWriter, stamp_ns: int, frame_id: str) -> Any:
-    """A rosbags std_msgs/Header."""
+    """A rosbags std_msgs/Header (ROS 1's carries a ``seq``, left 0)."""
     time_t = store.type("builtin_interfaces/msg/Time")
+    header_t = store.type("std_msgs/msg/Header")
     sec, nanosec = divmod(int(stamp_ns), 1_000_000_000)
-    return store.type("std_msgs/msg/Header")(
-        stamp=time_t(sec=sec, nanosec=nanosec), frame_id=frame_id
-    )
+    extra = {"seq": 0} if "seq" in header_t.__dataclass_fields__ else {}
+    return header_t(stamp=time_t(sec=sec, nanosec=nanosec), frame_id=frame_id, **extra)
 
 
-def image_msg(store: BagWriter, rgb: np.ndarray, stamp_ns: int, frame_id: str) -> Any:
-    """A rosbags sensor_msgs/Image (rgb8) from an (H, W, 3) uint8 array."""
+def image_msg(
+    store: BagWriter, rgb: np.ndarray, stamp_ns: int, frame_id: str, encoding: str = "rgb8"
+) -> Any:
+    """A rosbags sensor_msgs/Image (rgb8 or bgr8) from an (H, W, 3) uint8 RGB array."""
     h, w, _ = rgb.shape
+    pixels = rgb[:, :, ::-1] if encoding == "bgr8" else rgb
     return store.type("sensor_msgs/msg/Image")(
         header=header(store, stamp_ns, frame_id),
         height=h,
         width=w,
-        encoding="rgb8",
+        encoding=encoding,
         is_bigendian=0,
         step=w * 3,
-        data=np.ascontiguousarray(rgb, np.uint8).reshape(-1),
+        data=np.ascontiguousarray(pixels, np.uint8).reshape(-1),
     )
 
 

@@ -25,8 +25,10 @@ from perception.bag.evaluate import (
 )
 from perception.bag.io import BagReadStatus, read_bag
 from perception.bag.play import play
+from perception.bag.topics import TopicPlan
 from perception.errors import PerceptionError
 from perception.ros.convert import msg_to_regions, msg_to_transcript, stamp_ns
+from perception.ros.inputs import LIVE_AUDIO_TYPES
 from perception.ros.launch_file import LaunchPlan, NodeSpec
 from perception.ros.launcher import Launcher
 from perception.ros.params import flatten
@@ -35,24 +37,48 @@ DRAIN_S = 20.0  # after the last input, how long to wait for the slowest result
 READY_TIMEOUT_S = 120.0  # model loading in the nodes
 
 
-def _plan(sections: dict, options: EvalOptions) -> LaunchPlan:
+def _plan(sections: dict, topics: TopicPlan) -> LaunchPlan:
+    """A text detector for the image topic and a speech node for the audio topic, each told
+    its input type."""
+    image_type = (("node.image_type", topics.type_of(topics.image)),)
+    audio_type = (("node.audio_type", topics.type_of(topics.audio)),)
     nodes = (
         NodeSpec(
             "perception_ros",
             "text_detector",
             "eval_text_detector",
-            params=tuple(sections.get("vision", {}).items()),
-            remaps=(("image", options.image_topic), ("regions", "/eval/regions")),
+            params=tuple(sections.get("vision", {}).items()) + image_type,
+            remaps=(("image", topics.image), ("regions", "/eval/regions")),
         ),
         NodeSpec(
             "perception_ros",
             "speech",
             "eval_speech",
-            params=tuple(sections.get("speech", {}).items()),
-            remaps=(("audio", options.audio_topic), ("transcript", "/eval/transcript")),
+            params=tuple(sections.get("speech", {}).items()) + audio_type,
+            remaps=(("audio", topics.audio), ("transcript", "/eval/transcript")),
         ),
     )
     return LaunchPlan(Path("<perception eval --live>"), {}, nodes)
+
+
+def _live_topics(path: Path, options: EvalOptions) -> TopicPlan:
+    """The bag's image and audio topics, if the live nodes can take them."""
+    if Path(path).suffix == ".bag":
+        raise PerceptionError(
+            f"{path}: --live plays ROS 2 bags; evaluate a ROS 1 bag in-process (without --live)"
+        )
+    topics = options.plan(path)
+    if not topics.image or not topics.audio:
+        raise PerceptionError(
+            f"{path}: --live needs an image and an audio topic; found image "
+            f"{topics.image or 'none'}, audio {topics.audio or 'none'}"
+        )
+    if topics.type_of(topics.audio) not in LIVE_AUDIO_TYPES:
+        raise PerceptionError(
+            f"{topics.audio} is {topics.type_of(topics.audio)}; the live speech node takes "
+            f"{', '.join(LIVE_AUDIO_TYPES)}: evaluate this bag in-process (without --live)"
+        )
+    return topics
 
 
 def flat_sections(speech: object | None, vision: object | None) -> dict:
@@ -80,10 +106,10 @@ def replay_live(
     from perception.ros.env import apply_safe_ros_env
 
     apply_safe_ros_env()
-    options = options or EvalOptions()
+    topics = _live_topics(path, options or EvalOptions())
     result = Replay(bag=str(path))
     result.notes.append(f"live: nodes as processes, bag played at {rate}x recorded speed")
-    launcher = Launcher(_plan(sections, options), out=log)
+    launcher = Launcher(_plan(sections, topics), out=log)
     context = rclpy.Context()
     rclpy.init(context=context)
     node = rclpy.create_node("perception_eval", context=context)
@@ -108,9 +134,9 @@ def replay_live(
             node,
             path,
             rate,
-            (options.image_topic, options.audio_topic),
+            (topics.image, topics.audio),
             stop,
-            wait_for=lambda: _ready(node, launcher, options, deadline),
+            wait_for=lambda: _ready(node, launcher, topics, deadline),
         )
         _drain(regions, transcripts, stop)
     finally:
@@ -120,7 +146,7 @@ def replay_live(
         node.destroy_node()
         context.try_shutdown()
     result.wall_s = time.perf_counter() - start
-    _collect(result, path, published, regions, transcripts, diag, options)
+    _collect(result, path, published, regions, transcripts, diag, topics)
     return result
 
 
@@ -133,7 +159,7 @@ def _spin(node, stop: threading.Event) -> None:
         executor.spin_once(timeout_sec=0.1)
 
 
-def _ready(node, launcher: Launcher, options: EvalOptions, deadline: float) -> bool:
+def _ready(node, launcher: Launcher, topics: TopicPlan, deadline: float) -> bool:
     """True once both nodes subscribe; an error if one exited or they are too slow to start."""
     dead = {n: p.returncode for n, p in launcher.procs.items() if p.poll() is not None}
     if dead:
@@ -143,7 +169,7 @@ def _ready(node, launcher: Launcher, options: EvalOptions, deadline: float) -> b
         )
     if time.monotonic() > deadline:
         raise PerceptionError(f"the nodes did not subscribe within {READY_TIMEOUT_S:.0f} s")
-    return all(node.count_subscribers(t) > 0 for t in (options.image_topic, options.audio_topic))
+    return all(node.count_subscribers(t) > 0 for t in (topics.image, topics.audio))
 
 
 def _drain(regions: list, transcripts: list, stop: threading.Event) -> None:
@@ -156,12 +182,12 @@ def _drain(regions: list, transcripts: list, stop: threading.Event) -> None:
 
 
 def _collect(
-    result: Replay, path: Path, published, regions, transcripts, diag, options: EvalOptions
+    result: Replay, path: Path, published, regions, transcripts, diag, topics: TopicPlan
 ) -> None:
     status, types = BagReadStatus(), {}
     for item in read_bag(path, status):
         types[item.topic] = item.msgtype
-        if item.topic == options.gt_topic and item.msg is not None:
+        if item.topic == topics.gt and item.msg is not None:
             result.ground_truth = json.loads(item.msg.data)
     result.bag_error = status.error
     result.frames = [
@@ -172,8 +198,8 @@ def _collect(
     ]
     det = _counts(diag.get("/eval_text_detector", {}))
     frames = TopicAccount(
-        types.get(options.image_topic, ""),
-        received=published.get(options.image_topic, 0),
+        types.get(topics.image, ""),
+        received=published.get(topics.image, 0),
         processed=len(regions),
     )
     frames.skipped = det["dropped"]
@@ -185,13 +211,11 @@ def _collect(
         frames.skipped += lost
         frames.reasons["lost in transport or never reported"] = lost
     frames.reasons = +frames.reasons  # keep only reasons that happened
-    result.accounts[options.image_topic] = frames
+    result.accounts[topics.image] = frames
     speech = _counts(diag.get("/eval_speech", {}))
-    chunks = TopicAccount(
-        types.get(options.audio_topic, ""), received=published.get(options.audio_topic, 0)
-    )
+    chunks = TopicAccount(types.get(topics.audio, ""), received=published.get(topics.audio, 0))
     chunks.processed = chunks.received  # chunks are not acknowledged one by one
-    result.accounts[options.audio_topic] = chunks
+    result.accounts[topics.audio] = chunks
     result.notes.append(
         f"speech node: {speech['received']} utterances, {speech['processed']} recognised, "
         f"{speech['dropped']} dropped (newest wins), {speech['failed']} failed; "

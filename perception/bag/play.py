@@ -7,7 +7,6 @@ Used by the ``bag_player`` node and by ``perception eval --live``.
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 from collections import Counter
@@ -16,18 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from perception.bag.io import BagError
+from perception.ros.inputs import LIVE_AUDIO_TYPES, LIVE_IMAGE_TYPES, rclpy_class
 
-STREAM_TYPES = {
-    "sensor_msgs/msg/Image",
-    "sensor_msgs/msg/CompressedImage",
-    "perception_msgs/msg/AudioChunk",
-}
-
-
-def msg_class(type_name: str) -> Any:
-    """The rclpy message class of ``pkg/msg/Name``."""
-    pkg, kind, name = type_name.split("/")
-    return getattr(importlib.import_module(f"{pkg}.{kind}"), name)
+STREAM_TYPES = {*LIVE_IMAGE_TYPES, *LIVE_AUDIO_TYPES}  # played with sensor-data QoS
 
 
 def play(
@@ -65,7 +55,7 @@ def play(
                 if c.msgtype in STREAM_TYPES
                 else QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
             )
-            pubs[c.id] = node.create_publisher(msg_class(c.msgtype), c.topic, qos)
+            pubs[c.id] = node.create_publisher(rclpy_class(c.msgtype), c.topic, qos)
         while wait_for is not None and not wait_for() and not stop.is_set():
             time.sleep(0.05)
         start_wall, first_ns = time.monotonic(), None

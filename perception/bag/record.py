@@ -7,7 +7,6 @@ that imports rclpy (inside :func:`record`).
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 from collections import Counter
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perception.bag.io import BagError, BagWriter, Storage
+from perception.ros.inputs import rclpy_class
 
 
 @dataclass(frozen=True)
@@ -22,11 +22,6 @@ class RecordResult:
     path: Path
     counts: dict[str, int]
     duration_s: float
-
-
-def _msg_class(type_name: str):
-    pkg, kind, name = type_name.split("/")
-    return getattr(importlib.import_module(f"{pkg}.{kind}"), name)
 
 
 def record(
@@ -64,7 +59,7 @@ def record(
 
             for topic, type_name in types.items():
                 node.create_subscription(
-                    _msg_class(type_name), topic, writer(topic, type_name), qos, raw=True
+                    rclpy_class(type_name), topic, writer(topic, type_name), qos, raw=True
                 )
             start = time.monotonic()
             while rclpy.ok() and not stop.is_set():

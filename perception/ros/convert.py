@@ -1,9 +1,11 @@
 """Conversions between ROS messages and the library's arrays and result types.
 
-Owns the pure functions the nodes and the bag tools call: images to (H, W, 3) RGB arrays and
-back, audio chunks to samples, text regions and transcripts to messages and back. Readers are
-duck-typed, so they accept rclpy messages and rosbags' decoded messages alike; builders import the
-generated ``perception_msgs`` / ``sensor_msgs`` types lazily. Nothing here spins a node.
+Owns the pure functions the nodes and the bag tools call to build messages (RGB arrays to
+images, samples to audio chunks) and to read results back (text regions, transcripts), and
+:class:`FrameError`. Sensor messages to arrays live beside it (:mod:`.images`, :mod:`.audio`,
+chosen by type in :mod:`.inputs`). Readers are duck-typed, so they accept rclpy messages and
+rosbags' decoded messages alike; builders import the generated ``perception_msgs`` /
+``sensor_msgs`` types lazily. Nothing here spins a node.
 """
 
 from __future__ import annotations
@@ -17,45 +19,9 @@ from perception.errors import PerceptionError
 from perception.speech.types import Hypothesis, Transcript
 from perception.vision.types import TextRegion
 
-# channels and whether the byte order is BGR, per sensor_msgs/Image encoding we accept
-_ENCODINGS = {
-    "rgb8": (3, False),
-    "bgr8": (3, True),
-    "rgba8": (4, False),
-    "bgra8": (4, True),
-    "mono8": (1, False),
-}
-
 
 class FrameError(PerceptionError):
     """A message cannot be turned into the array the pipeline expects (and is skipped)."""
-
-
-def image_to_rgb(msg: Any) -> np.ndarray:
-    """A sensor_msgs/Image as an (H, W, 3) uint8 RGB array (a copy for BGR/alpha/mono inputs).
-
-    Raises:
-        FrameError: for an unsupported encoding or a data size that does not match the header.
-    """
-    encoding = str(msg.encoding).lower()
-    if encoding not in _ENCODINGS:
-        raise FrameError(
-            f"image encoding {msg.encoding!r} is not supported; expected one of "
-            f"{', '.join(_ENCODINGS)} (convert the camera output to rgb8)"
-        )
-    channels, bgr = _ENCODINGS[encoding]
-    h, w, step = int(msg.height), int(msg.width), int(msg.step)
-    data = np.frombuffer(msg.data, np.uint8)
-    if h <= 0 or w <= 0 or step < w * channels or data.size < step * h:
-        raise FrameError(
-            f"corrupt image: {w}x{h} {encoding} needs step >= {w * channels} and "
-            f"{step * h} bytes, got step {step} and {data.size} bytes"
-        )
-    pixels = data[: step * h].reshape(h, step)[:, : w * channels].reshape(h, w, channels)
-    if channels == 1:
-        return np.repeat(pixels, 3, axis=2)
-    rgb = pixels[:, :, :3]
-    return np.ascontiguousarray(rgb[:, :, ::-1] if bgr else rgb)
 
 
 def rgb_to_image(rgb: np.ndarray, header: Any) -> Any:
@@ -73,28 +39,6 @@ def rgb_to_image(rgb: np.ndarray, header: Any) -> Any:
         step=w * 3,
         data=np.ascontiguousarray(rgb, np.uint8).tobytes(),
     )
-
-
-def chunk_to_samples(msg: Any) -> np.ndarray:
-    """A perception_msgs/AudioChunk as mono int16 samples at 16 kHz, shape (N,).
-
-    Raises:
-        FrameError: for a sampling rate other than 16 kHz or samples not divisible by channels.
-    """
-    if int(msg.sample_rate_hz) != SAMPLE_RATE:
-        raise FrameError(
-            f"audio chunk at {msg.sample_rate_hz} Hz; the speech pipeline expects {SAMPLE_RATE} "
-            "Hz (resample in the source node)"
-        )
-    samples = np.asarray(msg.samples, dtype=np.int16)
-    channels = max(int(msg.channels), 1)
-    if samples.size % channels:
-        raise FrameError(
-            f"audio chunk has {samples.size} samples, not a multiple of {channels} channels"
-        )
-    if channels == 1:
-        return samples
-    return samples.reshape(-1, channels).mean(axis=1).astype(np.int16)
 
 
 def samples_to_chunk(samples: np.ndarray, header: Any, sequence: int) -> Any:

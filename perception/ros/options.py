@@ -20,6 +20,11 @@ class NodeOptions:
     publish_annotated: bool = False  # text detector: also publish the frame with polygons drawn
     queue_size: int = 16  # speech: finished utterances waiting for the recogniser (FIFO)
     stream_idle_s: float = 1.0  # speech: no audio for this long ends the utterance in progress
+    # input types (the topics are remapped): text detector sensor_msgs/msg/Image or
+    # sensor_msgs/msg/CompressedImage; speech perception_msgs/msg/AudioChunk or
+    # audio_common_msgs/msg/AudioStamped (checked in configure, perception.ros.inputs)
+    image_type: str = "sensor_msgs/msg/Image"
+    audio_type: str = "perception_msgs/msg/AudioChunk"
 
     def __post_init__(self) -> None:
         check(

@@ -52,7 +52,7 @@ def _bad_bag(path):
         bag.write("/camera/image_raw", image_msg(bag, rgb, 100, "cam"), 100)
         bag.write("/camera/image_raw", image_msg(bag, rgb, 200, "cam"), 200)
         wrong = image_msg(bag, rgb, 300, "cam")
-        wrong.encoding = "yuv422"
+        wrong.encoding = "32FC1"
         bag.write("/camera/image_raw", wrong, 300)
         short = image_msg(bag, rgb, 400, "cam")
         short.data = short.data[:100]
@@ -73,7 +73,7 @@ def test_every_message_is_accounted_for_and_reported(tmp_path):
     cam = replay.accounts["/camera/image_raw"]
     assert (cam.received, cam.processed, cam.failed, cam.skipped) == (5, 2, 3, 0)
     reasons = " | ".join(cam.reasons)
-    assert "yuv422" in reasons and "corrupt image" in reasons and "cannot decode" in reasons
+    assert "32FC1" in reasons and "corrupt image" in reasons and "cannot decode" in reasons
     assert replay.accounts["/other"].skipped == 1
     summary = summarize(replay, pipes)
     hm = summary["vision"]["hmean"]
@@ -82,7 +82,7 @@ def test_every_message_is_accounted_for_and_reported(tmp_path):
     assert lang["per_group"] == {"de": 0.0, "en": 1.0} and lang["worst_group"] == "de"
     page = write_report(tmp_path / "report", replay, summary)
     text = page.read_text()
-    assert "yuv422" in text and "placeholder-box" in text
+    assert "32FC1" in text and "placeholder-box" in text
     assert len(list((tmp_path / "report" / "frames").glob("*.png"))) == 2
     assert (tmp_path / "report" / "plots" / "latency.png").is_file()
     assert json.loads((tmp_path / "report" / "report.json").read_text())["messages"]

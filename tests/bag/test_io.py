@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from perception.bag.io import BagError, BagReadStatus, BagWriter, chunk_msg, image_msg, read_bag
-from perception.ros.convert import chunk_to_samples, image_to_rgb
+from perception.ros.audio import chunk_to_block
+from perception.ros.images import image_to_rgb
 
 
 @pytest.mark.parametrize("storage", ["mcap", "sqlite3"])
@@ -21,7 +22,7 @@ def test_round_trip(tmp_path, storage):
     assert status.error == ""
     assert [(i.topic, i.log_time_ns) for i in items] == [("/cam", 1_000), ("/mic", 2_000)]
     np.testing.assert_array_equal(image_to_rgb(items[0].msg), rgb)
-    np.testing.assert_array_equal(chunk_to_samples(items[1].msg), pcm)
+    np.testing.assert_array_equal(chunk_to_block(items[1].msg).samples * 32768, pcm)
     assert items[1].msg.sequence == 4
 
 

@@ -16,7 +16,9 @@ from perception.bag.sample import (
     default_sample_bag,
     write_sample_bag,
 )
-from perception.ros.convert import chunk_to_samples, image_to_rgb, stamp_ns
+from perception.ros.audio import chunk_to_block
+from perception.ros.convert import stamp_ns
+from perception.ros.images import image_to_rgb
 
 SPEC = SampleSpec(frames=2, lines=(SpokenLine("Go left.", "en-us"),), size_px=(320, 240))
 
@@ -28,7 +30,7 @@ def _digest(path) -> str:
         if item.topic == IMAGE_TOPIC:
             h.update(image_to_rgb(item.msg).tobytes())
         elif item.topic == AUDIO_TOPIC:
-            h.update(chunk_to_samples(item.msg).tobytes())
+            h.update(chunk_to_block(item.msg).samples.tobytes())
         else:
             h.update(item.msg.data.encode())
     return h.hexdigest()

@@ -1,12 +1,15 @@
-"""Speech node: AudioChunk on ``audio`` → perception_msgs/Transcript on ``transcript``.
+"""Speech node: audio messages on ``audio`` → perception_msgs/Transcript on ``transcript``.
 
 Parameters are the fields of the speech options (``asr.beam_size``, ``vad.threshold``,
-``fusion``, ...) plus ``node.*``. The node runs :class:`perception.ros.pipeline.SpeechPipeline`
-in two halves: VAD in the subscription (cheap, never dropped), recognition in the worker.
-Finished utterances wait in a bounded FIFO (``node.queue_size``); an overflow drops the oldest,
-is logged and counted on /diagnostics. The utterance in progress is ended when the audio stops
-for ``node.stream_idle_s`` (end of a stream) and when the node is deactivated, so no command
-is lost silently.
+``fusion``, ...) plus ``node.*``; ``node.audio_type`` is the input type: perception_msgs/
+AudioChunk or audio_common_msgs/AudioStamped (mgonzs13's, as whisper_ros and audio_common's
+capture node publish it; any PyAudio format, rate and channel count: resampled to 16 kHz mono
+by :class:`perception.ros.inputs.AudioStream`). The node runs
+:class:`perception.ros.pipeline.SpeechPipeline` in two halves: VAD in the subscription (cheap,
+never dropped), recognition in the worker. Finished utterances wait in a bounded FIFO
+(``node.queue_size``); an overflow drops the oldest, is logged and counted on /diagnostics. The
+utterance in progress is ended when the audio stops for ``node.stream_idle_s`` (end of a
+stream) and when the node is deactivated, so no command is lost silently.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from __future__ import annotations
 import threading
 import time
 
-from perception_msgs.msg import AudioChunk, Transcript
+from perception_msgs.msg import Transcript
 
 from perception.ros import convert, pipeline
 from perception.ros.flow import BoundedFifo
+from perception.ros.inputs import LIVE_AUDIO_TYPES, AudioStream, check_live_type, rclpy_class
 from perception_ros.base import AUDIO_QOS, ModelNode, spin
 
 DRAIN_TIMEOUT_S = 60.0  # deactivation waits this long for queued utterances
@@ -27,6 +31,8 @@ class SpeechNode(ModelNode):
     options_class = pipeline.speech_options_class()
 
     def load(self, options):
+        audio_type = check_live_type(self.node_options.audio_type, LIVE_AUDIO_TYPES, "audio_type")
+        self.input_class, self.audio_in = rclpy_class(audio_type), AudioStream(audio_type)
         return pipeline.SpeechPipeline(options)  # swap the model here
 
     def make_queue(self) -> BoundedFifo:
@@ -34,22 +40,22 @@ class SpeechNode(ModelNode):
 
     def make_io(self) -> None:
         self.pub = self.add_publisher(Transcript, "transcript")
-        self.add_subscription(AudioChunk, "audio", self.on_chunk, AUDIO_QOS)
+        self.add_subscription(self.input_class, "audio", self.on_chunk, AUDIO_QOS)
         self._last_chunk = time.monotonic()
         self._header = None
         self._vad_lock = threading.Lock()  # the subscription and the idle timer share the VAD
         self._idle_timer = self.create_timer(0.1, self._end_idle_stream)
 
-    def on_chunk(self, msg: AudioChunk) -> None:
+    def on_chunk(self, msg) -> None:
         if self.model is None or not self._active():
             return
-        try:
-            samples = convert.chunk_to_samples(msg)
-        except convert.FrameError as exc:
-            self.stats.on_failed()
-            self.get_logger().warning(f"skipped a chunk: {exc}", throttle_duration_sec=2.0)
-            return
         with self._vad_lock:
+            try:
+                samples = self.audio_in.feed(msg)
+            except convert.FrameError as exc:
+                self.stats.on_failed()
+                self.get_logger().warning(f"skipped a chunk: {exc}", throttle_duration_sec=2.0)
+                return
             self._last_chunk, self._header = time.monotonic(), msg.header
             utterances = self.model.cut(samples)
         for utterance in utterances:
@@ -63,13 +69,17 @@ class SpeechNode(ModelNode):
                 throttle_duration_sec=2.0,
             )
 
+    def _end_stream(self) -> list:
+        """The resampler's last samples, then the utterance in progress (call with the lock)."""
+        return self.model.cut(self.audio_in.flush()) + self.model.end()
+
     def _end_idle_stream(self) -> None:
         """The audio stopped mid-utterance (a stream ended): recognise what was heard."""
         if self.model is None:
             return
         with self._vad_lock:
             idle = time.monotonic() - self._last_chunk > self.node_options.stream_idle_s
-            utterances = self.model.end() if idle and self.model.in_speech else []
+            utterances = self._end_stream() if idle and self.model.in_speech else []
         for utterance in utterances:
             self._queue(utterance, self._header)
 
@@ -77,7 +87,7 @@ class SpeechNode(ModelNode):
         """End the utterance in progress and publish every queued one before deactivating."""
         if self.model is not None and self.slot is not None:
             with self._vad_lock:
-                utterances = self.model.end()
+                utterances = self._end_stream()
             for utterance in utterances:
                 self._queue(utterance, self._header, active_only=False)
             if not self.slot.join(DRAIN_TIMEOUT_S):

@@ -1,7 +1,10 @@
-"""Text detection node: sensor_msgs/Image on ``image`` → TextRegions on ``regions``.
+"""Text detection node: camera frames on ``image`` → TextRegions on ``regions``.
 
 Parameters are the fields of ``perception.vision.api.VisionOptions`` (``detector``,
-``max_side_px``, ...) plus ``node.*``; ``node.publish_annotated`` adds ``image_annotated``.
+``max_side_px``, ...) plus ``node.*``; ``node.image_type`` is the input type
+(``sensor_msgs/msg/Image``, any common encoding, or ``sensor_msgs/msg/CompressedImage``, as
+image_transport's compressed plugin publishes it); ``node.publish_annotated`` adds
+``image_annotated``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from perception_msgs.msg import TextRegions
 from sensor_msgs.msg import Image
 
 from perception.ros import convert, pipeline
+from perception.ros.inputs import IMAGE_CONVERTERS, LIVE_IMAGE_TYPES, check_live_type, rclpy_class
 from perception_ros.base import ModelNode, spin
 
 
@@ -20,6 +24,8 @@ class TextDetectorNode(ModelNode):
 
     def load(self, options):
         self.model_id = options.detector
+        image_type = check_live_type(self.node_options.image_type, LIVE_IMAGE_TYPES, "image_type")
+        self.input_class, self.to_rgb = rclpy_class(image_type), IMAGE_CONVERTERS[image_type]
         return pipeline.load_text_detector(options)  # swap the model here
 
     def make_io(self) -> None:
@@ -29,11 +35,13 @@ class TextDetectorNode(ModelNode):
             if self.node_options.publish_annotated
             else None
         )
-        self.add_subscription(Image, "image", lambda m: self.offer((m, time.perf_counter())))
+        self.add_subscription(
+            self.input_class, "image", lambda m: self.offer((m, time.perf_counter()))
+        )
 
     def process(self, item) -> None:
         msg, received = item
-        rgb = convert.image_to_rgb(msg)
+        rgb = self.to_rgb(msg)
         regions = self.model.detect(rgb)
         latency_ms = (time.perf_counter() - received) * 1e3
         self.pub.publish(
