@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -91,8 +91,17 @@ def _speech(spec: SampleSpec) -> tuple[np.ndarray, list[dict]]:
     return (np.clip(track, -1.0, 1.0) * 32767).astype(np.int16), truth
 
 
-def write_sample_bag(path: Path, spec: SampleSpec = SampleSpec()) -> dict:
-    """Generate the sample bag at ``path`` (a new folder); returns its ground truth document."""
+@dataclass(frozen=True)
+class SampleContent:
+    """What a sample bag holds, before it is written in any message types."""
+
+    pcm: np.ndarray = field(repr=False)  # the whole audio track, int16 at 16 kHz, shape (N,)
+    images: tuple[tuple[int, np.ndarray], ...] = field(repr=False)  # (stamp_ns, (H, W, 3) RGB)
+    truth: dict = field(repr=False)  # the ground-truth document (the --gt format)
+
+
+def sample_content(spec: SampleSpec = SampleSpec()) -> SampleContent:
+    """Render the sample's frames and speech, with their ground truth."""
     from perception.vision.synth import render_scene
 
     pcm, utterances = _speech(spec)
@@ -110,6 +119,12 @@ def write_sample_bag(path: Path, spec: SampleSpec = SampleSpec()) -> dict:
         "images": truth_images,
         "utterances": utterances,
     }
+    return SampleContent(pcm, tuple(images), truth)
+
+
+def write_sample_bag(path: Path, spec: SampleSpec = SampleSpec()) -> dict:
+    """Generate the sample bag at ``path`` (a new folder); returns its ground truth document."""
+    content = sample_content(spec)
     # written in a side folder under the final name (rosbags names the storage file after the
     # folder), then moved, so an interrupted run never leaves a half bag at ``path``
     staging = path.parent / f".partial-{path.name}"
@@ -117,11 +132,12 @@ def write_sample_bag(path: Path, spec: SampleSpec = SampleSpec()) -> dict:
     tmp = staging / path.name
     tmp.parent.mkdir(parents=True, exist_ok=True)
     with BagWriter(tmp, spec.storage) as bag:
-        bag.write(GT_TOPIC, string_msg(bag, json.dumps(truth, ensure_ascii=False)), START_NS)
-        _write_streams(bag, pcm, images, spec.chunk_ms)
+        gt = json.dumps(content.truth, ensure_ascii=False)
+        bag.write(GT_TOPIC, string_msg(bag, gt), START_NS)
+        _write_streams(bag, content.pcm, list(content.images), spec.chunk_ms)
     tmp.rename(path)
     staging.rmdir()
-    return truth
+    return content.truth
 
 
 def _write_streams(bag: BagWriter, pcm: np.ndarray, images: list, chunk_ms: int) -> None:
