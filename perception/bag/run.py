@@ -19,6 +19,7 @@ from perception.config import from_dict
 from perception.errors import ConfigError, PerceptionError
 from perception.models.store import ModelStore
 from perception.ros import pipeline
+from perception.speech.api import SpeechOptions
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,11 @@ def _sections(config: Path | None) -> dict:
     return data
 
 
+def speech_options(config: Path | None) -> SpeechOptions:
+    """The speech options of the YAML file's ``speech:`` section (defaults without a file)."""
+    return from_dict(pipeline.speech_options_class(), _sections(config).get("speech"), "speech")
+
+
 def load_pipelines(
     config: Path | None,
     store: ModelStore | None = None,
@@ -55,7 +61,7 @@ def load_pipelines(
     if "speech" in skip:
         pipes.why_missing["speech"] = "skipped on request"
     else:
-        options = from_dict(pipeline.speech_options_class(), sections.get("speech"), "speech")
+        options = speech_options(config)
         pipes.speech = pipeline.SpeechPipeline(options, store)
         pipes.speech_ids = (options.vad.model, options.asr.model, f"fusion={options.fusion}")
     if "vision" in skip:
@@ -85,19 +91,20 @@ def _load_detector(pipes: Pipelines, section: dict, store: ModelStore | None) ->
         pipes.why_missing["vision"] = f"{type(exc).__name__}: {exc}"
 
 
-def _live(bag: Path, config: Path | None, rate: float) -> tuple[Pipelines, Replay]:
+def _live(
+    bag: Path, config: Path | None, rate: float, options: EvalOptions
+) -> tuple[Pipelines, Replay]:
     from perception.bag.live import flat_sections, replay_live
 
-    sections = _sections(config)
-    speech = from_dict(pipeline.speech_options_class(), sections.get("speech"), "speech")
-    vision = from_dict(pipeline.vision_options_class(), sections.get("vision"), "vision")
+    speech = speech_options(config)
+    vision = from_dict(pipeline.vision_options_class(), _sections(config).get("vision"), "vision")
     pipes = Pipelines(
         None,
         None,
         detector_id=f"{vision.detector} (live node)",
         speech_ids=(speech.vad.model, speech.asr.model, f"fusion={speech.fusion}", "live node"),
     )
-    return pipes, replay_live(bag, flat_sections(speech, vision), pipes, rate)
+    return pipes, replay_live(bag, flat_sections(speech, vision), pipes, rate, options)
 
 
 def evaluate(
@@ -109,17 +116,21 @@ def evaluate(
     store: ModelStore | None = None,
     live_rate: float | None = None,
     fallback_detector: str | None = None,
+    options: EvalOptions | None = None,
 ) -> EvalRun:
     """Replay ``bag`` and write the report into ``out_dir``.
 
     In-process by default; with ``live_rate`` the bag is played at that speed through the live
-    nodes (started as processes on the current ROS domain).
+    nodes (started as processes on the current ROS domain). ``options`` choose the topics
+    (default: the bag's only image and audio topics).
     """
+    options = options or EvalOptions()
+    options.plan(bag)  # a topic choice to make fails here, before any model loads
     if live_rate is None:
         pipes = load_pipelines(config, store, skip, fallback_detector)
-        replay = replay_bag(bag, pipes, EvalOptions())
+        replay = replay_bag(bag, pipes, options)
     else:
-        pipes, replay = _live(bag, config, live_rate)
+        pipes, replay = _live(bag, config, live_rate, options)
     if gt is not None:
         replay.ground_truth = json.loads(Path(gt).read_text(encoding="utf-8"))
         replay.notes.append(f"ground truth from {gt} (replaces any in the bag)")

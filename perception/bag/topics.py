@@ -28,6 +28,7 @@ class TopicPlan:
     audio_info: str = ""
     gt: str = ""
     types: tuple[tuple[str, str], ...] = ()  # (topic, msgtype) of every topic in the bag
+    problems: tuple[str, ...] = ()  # why a kind has no topic though the bag has some
 
     def type_of(self, topic: str) -> str:
         return dict(self.types).get(topic, "")
@@ -47,10 +48,17 @@ class TopicPlan:
 
 def unused_reason(msgtype: str, plan: TopicPlan) -> str:
     """Why a topic of this type is skipped."""
-    if msgtype in IMAGE_CONVERTERS:
-        return f"not the evaluated image topic ({plan.image}); choose it with --image-topic"
-    if msgtype in AUDIO_CONVERTERS or msgtype == AUDIO_INFO_TYPE:
-        return f"not the evaluated audio topic ({plan.audio}); choose it with --audio-topic"
+    for kind, chosen, types in (
+        ("image", plan.image, IMAGE_CONVERTERS),
+        ("audio", plan.audio, {**AUDIO_CONVERTERS, AUDIO_INFO_TYPE: None}),
+    ):
+        if msgtype in types:
+            why = (
+                f"not the evaluated {kind} topic ({chosen})"
+                if chosen
+                else f"one of several {kind} topics"
+            )
+            return f"{why}; choose it with --{kind}-topic"
     return "no pipeline for this topic"
 
 
@@ -59,25 +67,22 @@ def candidates(topics: dict[str, TopicInfo], kinds: dict) -> list[str]:
     return sorted(t for t, info in topics.items() if info.msgtype in kinds)
 
 
-def _pick(topics: dict[str, TopicInfo], kinds: dict, given: str, what: str, flag: str) -> str:
+def _pick(
+    topics: dict[str, TopicInfo], kinds: dict, given: str, what: str, flag: str
+) -> tuple[str, str]:
+    """The topic of this kind and, when there is no clear one, why."""
     found = candidates(topics, kinds)
-    if given:
-        if given not in topics:
-            raise ConfigError(
-                f"{flag} {given}: no such topic in the bag; its topics: {', '.join(topics)}"
-            )
-        if given not in found:
-            raise ConfigError(
-                f"{flag} {given} is {topics[given].msgtype}; the {what} pipeline takes "
-                f"{', '.join(kinds)}"
-            )
-        return given
-    if len(found) > 1:
-        listed = ", ".join(f"{t} ({topics[t].msgtype})" for t in found)
-        raise ConfigError(
-            f"the bag has {len(found)} {what} topics: {listed}; choose one with {flag}"
+    if given and given not in topics:
+        return "", f"{flag} {given}: no such topic in the bag; its topics: {', '.join(topics)}"
+    if given and given not in found:
+        return "", (
+            f"{flag} {given} is {topics[given].msgtype}; the {what} pipeline takes "
+            f"{', '.join(kinds)}"
         )
-    return found[0] if found else ""
+    if not given and len(found) > 1:
+        listed = ", ".join(f"{t} ({topics[t].msgtype})" for t in found)
+        return "", f"the bag has {len(found)} {what} topics: {listed}; choose one with {flag}"
+    return given or (found[0] if found else ""), ""
 
 
 def _info_topic(topics: dict[str, TopicInfo], audio: str) -> str:
@@ -94,19 +99,25 @@ def plan_topics(
     image_topic: str = "",
     audio_topic: str = "",
     gt_topic: str = GT_TOPIC,
+    strict: bool = True,
 ) -> TopicPlan:
     """The plan for a bag with ``topics``.
 
     Raises:
-        ConfigError: a given topic is missing or of a type no pipeline takes, or the bag has
-            several image (audio) topics and none was given.
+        ConfigError (when ``strict``; otherwise listed in ``problems``): a given topic is
+            missing or of a type no pipeline takes, or the bag has several image (audio)
+            topics and none was given.
     """
-    image = _pick(topics, IMAGE_CONVERTERS, image_topic, "image", "--image-topic")
-    audio = _pick(topics, AUDIO_CONVERTERS, audio_topic, "audio", "--audio-topic")
+    image, image_problem = _pick(topics, IMAGE_CONVERTERS, image_topic, "image", "--image-topic")
+    audio, audio_problem = _pick(topics, AUDIO_CONVERTERS, audio_topic, "audio", "--audio-topic")
+    problems = tuple(p for p in (image_problem, audio_problem) if p)
+    if strict and problems:
+        raise ConfigError("; ".join(problems))
     return TopicPlan(
         image,
         audio,
         _info_topic(topics, audio),
         gt_topic if gt_topic in topics else "",
         tuple((t, i.msgtype) for t, i in topics.items()),
+        problems,
     )

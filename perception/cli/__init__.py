@@ -11,6 +11,7 @@ import sys
 from perception import __version__
 from perception.cli import (
     asr_eval_cmd,
+    bag_cmd,
     demo_cmd,
     detect_cmd,
     doctor_cmd,
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         asr_eval_cmd,
         launch_cmd,
         record_cmd,
+        bag_cmd,
         eval_cmd,
         demo_cmd,
         detect_cmd,

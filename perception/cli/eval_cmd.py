@@ -5,20 +5,25 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from perception.bag.evaluate import EvalOptions
 from perception.bag.run import evaluate
 from perception.bag.summary_text import print_summary
+from perception.cli.bag_cmd import add_bag_arguments
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "eval",
         help="evaluate the pipelines on a recorded bag (metrics, latency, report)",
-        description="Replay every message of a ROS 2 bag (sqlite3 or MCAP) through the speech "
-        "and text pipelines in-process, account for each message, compute metrics against the "
-        "ground truth (in the bag's /perception/ground_truth topic or --gt) and write "
-        "report.json and index.html.",
+        description="Replay every message of a bag (ROS 2 sqlite3 or MCAP, or ROS 1 .bag) "
+        "through the speech and text pipelines in-process, account for each message, compute "
+        "metrics against the ground truth (in the bag's /perception/ground_truth topic or --gt; "
+        "`perception bag gt-template` writes one to fill in) and write report.json and "
+        "index.html. The image and audio topics are found by type (Image, CompressedImage; "
+        "AudioChunk, audio_common_msgs AudioStamped / AudioDataStamped) when the bag has one "
+        "of each; `perception bag info BAG` shows what each topic would be used for.",
     )
-    p.add_argument("bag", type=Path, help="bag folder (metadata.yaml + storage file)")
+    add_bag_arguments(p)
     p.add_argument(
         "--gt",
         type=Path,
@@ -47,8 +52,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    options = EvalOptions(image_topic=args.image_topic, audio_topic=args.audio_topic)
     result = evaluate(
-        args.bag, args.out, args.config, args.gt, tuple(args.skip), live_rate=args.live
+        args.bag,
+        args.out,
+        args.config,
+        args.gt,
+        tuple(args.skip),
+        live_rate=args.live,
+        options=options,
     )
     print_summary(result.summary)
     print(f"report: {result.page} (and {result.page.with_name('report.json')})")

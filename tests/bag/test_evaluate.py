@@ -115,6 +115,27 @@ def test_demo_on_the_sample_bag_measures_wer(tmp_path, store):
     assert run.page.is_file()
 
 
+@pytest.mark.model
+@pytest.mark.slow
+def test_robot_bag_is_evaluated_against_its_gt_file(tmp_path, store):
+    """The issue's bag: CompressedImage JPEG, AudioStamped int16 chunks of 1024 frames, an IMU
+    distractor, and the ground truth in a --gt file."""
+    from perception.bag.robot_sample import write_robot_sample
+    from perception.bag.run import evaluate
+    from perception.bag.sample import SampleSpec
+
+    spec = SampleSpec(frames=2, lines=SampleSpec().lines[:2])
+    gt = write_robot_sample(tmp_path / "robot", "robot", spec)
+    s = evaluate(tmp_path / "robot", tmp_path / "report", gt=gt, store=store).summary
+    for topic in ("/audio", "/camera/color/image_raw/compressed"):
+        account = s["messages"][topic]
+        assert account["processed"] == account["received"] > 0, account
+    assert s["messages"]["/imu/data"]["skipped"] == s["messages"]["/imu/data"]["received"]
+    assert s["speech"]["wer"]["overall"] < 0.6  # espeak-ng speech, Whisper tiny.en
+    assert len(s["speech"]["utterances"]) >= 2
+    assert s["vision"]["hmean"]["overall"] is not None
+
+
 def test_truncated_bag_is_replayed_up_to_the_cut_and_reported(tmp_path):
     rgb = np.zeros((48, 64, 3), np.uint8)
     noise = np.random.default_rng(0).integers(0, 255, 200_000, dtype=np.uint8)

@@ -54,3 +54,23 @@ def test_doctor_reports_torch_and_tools(capsys):
     checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)}
     assert checks["torch"]["state"] == "ok" and "CUDA" in checks["torch"]["detail"]
     assert {"ffmpeg", "espeak-ng", "onnxruntime", "tensorrt"} <= set(checks)
+
+
+def test_bag_info_names_each_topics_pipeline_and_eval_checks_the_choice(tmp_path, capsys):
+    import numpy as np
+
+    from perception.bag.robot_sample import STYLES, write_robot_bag
+    from perception.bag.sample import START_NS
+
+    frames = ((START_NS, np.zeros((16, 16, 3), np.uint8)),)
+    write_robot_bag(tmp_path / "r", STYLES["robot"], np.zeros(16000, np.int16), frames)
+    assert main(["bag", "info", str(tmp_path / "r")]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[2:]}
+    assert rows["/audio"].split()[1:3] == ["audio_common_msgs/msg/AudioStamped", "16"]
+    assert rows["/audio"].endswith("speech") and "bag" in rows["/audio"].split()
+    assert rows["/camera/color/image_raw/compressed"].endswith("text detection")
+    assert rows["/imu/data"].split()[2:4] == ["50", "50.0"]
+    assert rows["/imu/data"].endswith("no pipeline for this topic")
+    code = main(["eval", str(tmp_path / "r"), "--audio-topic", "/imu/data"])
+    assert code == 2
+    assert "--audio-topic /imu/data is sensor_msgs/msg/Imu" in capsys.readouterr().err
