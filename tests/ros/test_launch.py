@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import cv2
@@ -10,9 +11,10 @@ import numpy as np
 import pytest
 import yaml
 
+from perception.audio import resample
 from perception.bag.io import BagReadStatus, read_bag
 from perception.eval.wer import count_errors
-from perception.ros.convert import image_to_rgb
+from perception.ros.images import image_to_rgb
 from tests.conftest import SAMPLE_TEXT, SAMPLE_WAV
 from tests.ros.conftest import spin_until, start, stop
 
@@ -75,6 +77,87 @@ def test_launch_speech_graph_and_ctrl_c(ros_env, probe, tmp_path):
     out = log.read_text()
     assert code == 0, out[-3000:]
     assert "[launch] speech exited with 0" in out and "[launch] mic exited with 0" in out
+
+
+def _wait_active(probe, node: str, timeout_s: float) -> bool:
+    """True once the lifecycle node ``node`` reports the active state."""
+    from lifecycle_msgs.srv import GetState
+
+    client = probe.create_client(GetState, f"/{node}/get_state")
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if client.wait_for_service(timeout_sec=0.5):
+            future = client.call_async(GetState.Request())
+            spin_until(probe, future.done, 5)
+            if future.done() and future.result().current_state.label == "active":
+                return True
+        spin_until(probe, lambda: False, 0.5)
+    return False
+
+
+def _audio_stamped(pcm: np.ndarray, rate_hz: int, seq: int):
+    """mgonzs13's AudioStamped, float32 frames (N, channels) (PyAudio paFloat32 = 1)."""
+    import array
+
+    from audio_common_msgs.msg import AudioStamped
+    from builtin_interfaces.msg import Time
+
+    msg = AudioStamped()
+    msg.header.stamp, msg.header.frame_id = Time(sec=seq // 50, nanosec=0), "mic"
+    msg.audio.info.format, msg.audio.info.rate = 1, rate_hz
+    msg.audio.info.channels, msg.audio.info.chunk = pcm.shape[1], pcm.shape[0]
+    msg.audio.audio_data.float32_data = array.array("f", pcm.astype(np.float32).tobytes())
+    return msg
+
+
+@pytest.mark.model
+@pytest.mark.slow
+def test_robot_launch_listens_to_audio_stamped_and_compressed_images(ros_env, probe, tmp_path):
+    """robot.launch.yaml with topic arguments; the probe publishes what audio_common's capture
+    node (48 kHz stereo float32 buffers of 1024 frames) and a compressed camera publish."""
+    pytest.importorskip("audio_common_msgs.msg", reason="run scripts/build_ros_msgs.sh first")
+    from audio_common_msgs.msg import AudioStamped
+    from perception_msgs.msg import TextRegions, Transcript
+    from perception_ros.base import AUDIO_QOS, RESULT_QOS, SENSOR_QOS
+    from sensor_msgs.msg import CompressedImage
+
+    from perception.audio import load_audio
+
+    args = ["image_topic:=/r/cam/compressed", "audio_topic:=/r/audio", "detector:=ppocr"]
+    args += ["transcript_topic:=/r/text", "regions_topic:=/r/regions"]
+    launch = REPO / "launch/robot.launch.yaml"
+    log = tmp_path / "launch.log"
+    proc = start(["-m", "perception", "launch", str(launch), *args], ros_env, log)
+    texts, regions = [], []
+    probe.create_subscription(Transcript, "/r/text", texts.append, RESULT_QOS)
+    probe.create_subscription(TextRegions, "/r/regions", regions.append, RESULT_QOS)
+    mic = probe.create_publisher(AudioStamped, "/r/audio", AUDIO_QOS)
+    cam = probe.create_publisher(CompressedImage, "/r/cam/compressed", SENSOR_QOS)
+    try:
+        for node in ("speech", "text_detector"):  # inputs reaching an inactive node are dropped
+            assert _wait_active(probe, node, 120), log.read_text()[-3000:]
+        jpeg = (REPO / "launch/sample_images/sign_0.jpg").read_bytes()
+        frame = CompressedImage(format="jpeg", data=jpeg)
+        frame.header.frame_id = "camera_color_optical_frame"
+        cam.publish(frame)
+        audio = resample(load_audio(SAMPLE_WAV), 16000, 48000)
+        stereo = np.stack([audio, audio * 0.8], axis=1)
+        for seq, begin in enumerate(range(0, len(stereo), 1024)):
+            mic.publish(_audio_stamped(stereo[begin : begin + 1024], 48000, seq))
+            spin_until(probe, lambda: False, 0.01)  # about 2x real time
+        heard = lambda: " ".join(m.text for m in texts).lower()  # noqa: E731
+        assert spin_until(probe, lambda: "charging station" in heard(), 90), (
+            heard(),
+            log.read_text()[-3000:],
+        )
+        assert count_errors(SAMPLE_TEXT, heard()).rate <= 0.2, (SAMPLE_TEXT, heard())
+        assert texts[0].header.frame_id == "mic"
+        assert spin_until(probe, lambda: len(regions) >= 1, 30), log.read_text()[-3000:]
+        assert regions[0].header.frame_id == "camera_color_optical_frame"
+        assert regions[0].image_width_px == 640 and len(regions[0].regions) > 0
+    finally:
+        code = stop(proc, timeout_s=30)
+    assert code == 0, log.read_text()[-3000:]
 
 
 def test_launch_shuts_the_graph_down_when_a_node_dies(ros_env, tmp_path):

@@ -135,3 +135,15 @@ def test_bag_launch_file_needs_its_bag_argument():
     plan = load_launch(REPO / "launch/bag.launch.yaml", {"bag": "/tmp/b", "rate": "2"})
     player = plan.nodes[0]
     assert player.on_exit_shutdown and dict(player.params)["rate"] == 2
+
+
+def test_robot_launch_file_passes_topics_and_types_to_the_nodes():
+    plan = load_launch(
+        REPO / "launch/robot.launch.yaml",
+        {"image_topic": "/cam/c", "image_type": "sensor_msgs/msg/Image", "audio_topic": "/mic"},
+    )
+    speech, text = plan.nodes
+    assert dict(speech.params)["node.audio_type"] == "audio_common_msgs/msg/AudioStamped"
+    assert ("audio", "/mic") in speech.remaps
+    assert dict(text.params)["node.image_type"] == "sensor_msgs/msg/Image"
+    assert ("image", "/cam/c") in text.remaps
