@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from perception.ros import convert
+from perception.ros.images import image_to_rgb
 from tests.ros.conftest import spin_until, start, stop
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,7 +94,7 @@ def test_text_detector_node_skips_bad_frames_and_drops_when_behind(ros_env, prob
         assert [m.header.frame_id for m in got] == ["good0", "good1"]  # header copied
         assert got[0].image_width_px == 640 and len(got[0].regions) > 0
         assert spin_until(probe, lambda: len(annotated) == 2, 10)
-        drawn = convert.image_to_rgb(annotated[0])
+        drawn = image_to_rgb(annotated[0])
         assert annotated[0].header.frame_id == "good0" and drawn.shape == rgb.shape
         assert not np.array_equal(drawn, rgb)  # the polygons are drawn in
         assert spin_until(probe, lambda: diag["values"]["failed"] == "2", 5), diag
