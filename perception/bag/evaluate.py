@@ -197,10 +197,8 @@ class _Replayer:
         account.processed += 1
 
     def speech(self, samples: np.ndarray) -> None:
-        t0 = time.perf_counter()
-        transcripts = self.pipes.speech.feed(samples) if samples.size else []
-        latency_ms = (time.perf_counter() - t0) * 1e3
-        self.result.transcripts += [TranscriptResult(t, latency_ms) for t in transcripts]
+        if samples.size:
+            self._timed(self.pipes.speech.feed, samples)
 
     def end(self) -> None:
         """End of the bag: the resampler's tail, then the utterance in progress."""
@@ -208,7 +206,11 @@ class _Replayer:
             return
         if self.audio is not None:
             self.speech(self.audio.flush())
+        self._timed(self.pipes.speech.flush)
+
+    def _timed(self, step, *args) -> None:
+        """Run a speech step; its transcripts carry the step's wall time as latency."""
         t0 = time.perf_counter()
-        transcripts = self.pipes.speech.flush()
+        transcripts = step(*args)
         latency_ms = (time.perf_counter() - t0) * 1e3
         self.result.transcripts += [TranscriptResult(t, latency_ms) for t in transcripts]
