@@ -70,7 +70,7 @@ def _timed(fn, repeats: int = 5) -> tuple[float, object]:
 
 
 def whisper_checks(audio: np.ndarray, dev: str) -> dict:
-    from perception.speech.acoustic import AcousticModel
+    from perception.speech.acoustic import AcousticModel, PrefixScorer
 
     cpu = AcousticModel(_seeded_whisper())
     gpu = AcousticModel(_seeded_whisper().to(dev))
@@ -84,10 +84,13 @@ def whisper_checks(audio: np.ndarray, dev: str) -> dict:
     out["encoder_max_abs_diff_fp16_vs_fp32"] = (
         (f_gpu.states - f_half.states.float()).abs().max().item()
     )
-    lp_cpu = cpu.next_logprobs(f_cpu, tokens)
-    lp_gpu = gpu.next_logprobs(f_gpu, tokens).cpu()
-    finite = torch.isfinite(lp_cpu)
-    out["logprob_max_abs_diff_cuda_vs_cpu"] = (lp_cpu - lp_gpu)[finite].abs().max().item()
+    scorer = PrefixScorer(gpu, f_gpu)
+    scorer.advance(tokens[0])
+    lp_gpu = torch.log_softmax(scorer.next_logits(), -1).cpu()
+    scorer = PrefixScorer(cpu, f_cpu)
+    scorer.advance(tokens[0])
+    lp_cpu = torch.log_softmax(scorer.next_logits(), -1)
+    out["logprob_max_abs_diff_cuda_vs_cpu"] = (lp_cpu - lp_gpu).abs().max().item()
     for name, am in (("cpu_fp32", cpu), ("cuda_fp32", gpu), ("cuda_fp16", half)):
         enc_ms, feats = _timed(lambda am=am: am.encode(audio))
         beam_ms, _ = _timed(lambda am=am, feats=feats: am.beam_search(feats, 5, max_tokens=24), 3)

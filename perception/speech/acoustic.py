@@ -168,10 +168,12 @@ class AcousticModel:
         ]
 
     def text_score(self, features: Features, texts: list[str]) -> list[float]:
-        """Whisper's length-normalised log-probability of each text (its canonical tokens and
-        the end token, no timestamps, temperature 1): the acoustic evidence for a transcript."""
+        """Whisper's score of each text as its beam search ranks candidates: the log-probability
+        of the text's canonical tokens and the end token over the number of text tokens (no
+        timestamps, temperature 1). A hypothesis of the N-best never outscores the best one."""
         rows = [self.text_tokens(t) + [self.tokenizer.eot] for t in texts]
-        return [sum(lps) / len(lps) for lps in self.sequence_logprobs(features, rows)]
+        lps = self.sequence_logprobs(features, rows)
+        return [sum(lp) / max(len(lp) - 1, 1) for lp in lps]
 
     def scorer(self, features: Features, temperature: float = 1.0) -> PrefixScorer:
         """A :class:`PrefixScorer` over this utterance."""

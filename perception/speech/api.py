@@ -8,11 +8,13 @@ so Whisper never sees silence.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from perception.audio import SAMPLE_RATE
 from perception.config import check
 from perception.models.store import ModelStore
 from perception.speech import calibration
@@ -44,6 +46,10 @@ class SpeechOptions:
         static fusion weight; None = the calibration file fitted for this Whisper + LLM pair
         (:mod:`perception.speech.calibration`), else 1.0, 1.0 and 0.5 with a warning.
     guards: what bounds and checks the LLM's text (:mod:`perception.speech.guards`).
+    max_tokens, tokens_per_second: Whisper decodes at most min(max_tokens, ceil(
+        tokens_per_second × utterance seconds) + 8) tokens. Speech runs at about 4 tokens a
+        second; the cap stops repetition loops on noise early instead of at 96 tokens (0 = no
+        per-second cap).
     """
 
     asr: WhisperOptions = field(default_factory=WhisperOptions)
@@ -53,6 +59,7 @@ class SpeechOptions:
     fusion: Fusion = "none"
     encoder_window_s: float = 10.0
     max_tokens: int = 96
+    tokens_per_second: float = 8.0
     asr_temperature: float | None = None
     llm_temperature: float | None = None
     static_weight: float | None = None
@@ -68,6 +75,10 @@ class SpeechOptions:
         check(
             self.static_weight is None or self.static_weight >= 0.0,
             f"static_weight must be >= 0 or null (calibrated), got {self.static_weight}",
+        )
+        check(
+            self.tokens_per_second >= 0,
+            f"tokens_per_second must be >= 0 (0 = no cap), got {self.tokens_per_second}",
         )
         check(
             1.0 <= self.encoder_window_s <= 30.0,
@@ -181,7 +192,7 @@ class SpeechRecognizer:
         t1 = time.perf_counter()
         o = self.options
         result = self.acoustic.beam_search(
-            features, o.asr.beam_size, o.max_tokens, o.asr.timestamps
+            features, o.asr.beam_size, self.token_budget(len(audio)), o.asr.timestamps
         )
         return Decoded(
             features,
@@ -189,6 +200,13 @@ class SpeechRecognizer:
             result.no_speech_prob,
             {"encode": round((t1 - t0) * 1e3, 2), "beam_search": _ms(t1)},
         )
+
+    def token_budget(self, samples: int) -> int:
+        """Most tokens Whisper may decode for an utterance of ``samples`` at 16 kHz."""
+        o = self.options
+        if o.tokens_per_second <= 0:
+            return o.max_tokens
+        return min(o.max_tokens, math.ceil(o.tokens_per_second * samples / SAMPLE_RATE) + 8)
 
     def fuse(self, decoded: Decoded, fusion: Fusion) -> Fused:
         """The final text by one method, from a shared :class:`Decoded`."""

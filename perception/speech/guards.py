@@ -8,8 +8,9 @@ writes, and test what it wrote before anyone sees it:
 - no word n-gram may occur more often in the output than in some hypothesis
   (:class:`RepeatGuard`), so "2 2 2 2 ..." cannot grow from hypotheses that say "2 2";
 - the prompt's own examples are never a transcript (:func:`echoes_prompt`);
-- acceptance: Whisper rescores the LLM's text; it is kept only if its length-normalised
-  log-probability is within a margin of the best hypothesis' (:func:`acoustic_check`).
+- acceptance: Whisper rescores the LLM's text the way its beam search ranks candidates; it is
+  kept only if that score is within a margin of the best hypothesis' (:func:`acoustic_check`).
+  At margin 0 the LLM can only pick a text Whisper itself prefers to its own best hypothesis.
 
 It knows nothing about how the text was produced (GER, static or UADF fusion).
 """

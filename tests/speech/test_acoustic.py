@@ -87,6 +87,18 @@ def test_best_hypothesis_is_whisper_decode_token_for_token(store, timestamps):
         assert len({h.text for h in result.hypotheses}) == len(result.hypotheses)
 
 
+@pytest.mark.model
+def test_text_score_ranks_like_the_beam_search(store):
+    am = AcousticModel(load_whisper(store.resolve("whisper-tiny.en")))
+    for audio in _clips()[:3]:
+        features = am.encode(audio)
+        nbest = am.beam_search(features, 5, 96).hypotheses
+        scores = am.text_score(features, [h.text for h in nbest])
+        # the beam scored filtered logits (suppressed tokens removed) and its own tokens
+        assert scores[0] == pytest.approx(nbest[0].score, abs=0.05)
+        assert max(scores) <= scores[0] + 0.02, scores  # no hypothesis clearly outscores the best
+
+
 def test_prefix_scorer_equals_full_teacher_forcing():
     from perception.speech.acoustic import PrefixScorer
 
