@@ -61,7 +61,8 @@ class EvalOptions:
     data_dir: Path
     seed: int = 0
     static_grid: tuple[float, ...] = (0.25, 0.5, 1.0)
-    margin_grid: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
+    # negative margins ask the LLM's text to outscore the best hypothesis by that much
+    margin_grid: tuple[float, ...] = (-0.3, -0.2, -0.1, -0.05, 0.0, 0.05, 0.1, 0.2, 0.5, 1.0)
     limit: int | None = None
     test_every: int = 1
     am_variants: bool = False
@@ -93,6 +94,7 @@ class Scored:
     nbest: tuple[str, ...]
     texts: dict[str, str]
     latency_ms: dict[str, float]
+    guards: dict[str, str] = field(default_factory=dict)  # each method's guard verdict
 
 
 def _wer(pairs: list[tuple[str, str]]) -> float:
@@ -227,11 +229,12 @@ def run_test(rec: SpeechRecognizer, root: Path, items: list[Item]) -> list[Score
         t0 = time.perf_counter()
         decoded = rec.decode(audio)
         am_ms = (time.perf_counter() - t0) * 1e3
-        texts, latency = {}, {}
+        texts, latency, verdicts = {}, {}, {}
         for method in METHODS:
             t1 = time.perf_counter()
-            texts[method] = rec.fuse(decoded, method).text
+            fused = rec.fuse(decoded, method)
             latency[method] = am_ms + (time.perf_counter() - t1) * 1e3
+            texts[method], verdicts[method] = fused.text, fused.guard
         rec.update(guards=dataclasses.replace(guards, enabled=False))
         for method in UNGUARDED:
             t1 = time.perf_counter()
@@ -239,7 +242,7 @@ def run_test(rec: SpeechRecognizer, root: Path, items: list[Item]) -> list[Score
             latency[f"{method}-unguarded"] = am_ms + (time.perf_counter() - t1) * 1e3
         rec.update(guards=guards)
         nbest = tuple(h.text for h in decoded.nbest)
-        scored.append(Scored(item, len(audio) / SAMPLE_RATE, nbest, texts, latency))
+        scored.append(Scored(item, len(audio) / SAMPLE_RATE, nbest, texts, latency, verdicts))
     return scored
 
 
@@ -406,6 +409,7 @@ def run_eval(options: EvalOptions, out_dir: Path | None = None) -> dict:
                 "ref": s.item.text,
                 "nbest": s.nbest,
                 "texts": s.texts,
+                "guards": s.guards,
                 "latency_ms": s.latency_ms,
             }
             for s in scored
@@ -452,10 +456,13 @@ def format_eval(report: dict) -> str:
             f" ({c['tokens']} tokens)"
         )
     t = cal["fitted_on"]["dev_tuning"]
-    lines.append(f"dev AM-only WER {t['am_only_wer'] * 100:.2f}%; acceptance margin (nats/token):")
+    lines.append(
+        f"dev AM-only WER {t['am_only_wer'] * 100:.2f}%; acceptance margin (nats/token; "
+        "negative = the LLM's text must outscore the best hypothesis by that much):"
+    )
     for m, row in t["by_margin"].items():
         lines.append(
-            f"  {float(m):5.2f}: GER {row['ger'] * 100:6.2f}%  UADF {row['uadf'] * 100:6.2f}%  "
+            f"  {float(m):+5.2f}: GER {row['ger'] * 100:6.2f}%  UADF {row['uadf'] * 100:6.2f}%  "
             f"worst group loss {row['worst_group_loss'] * 100:+.2f}"
         )
     lines.append(f"  chosen {t['margin']}")

@@ -37,7 +37,8 @@ class GuardOptions:
         ceil(factor × longest hypothesis) + margin LLM tokens.
     repeat_ngram: word n-gram length of the repetition rule (0 = off).
     acceptance_margin: nats per token the LLM's text may score below the best hypothesis
-        under Whisper and still be kept; None = the calibration file's value (else 0.1).
+        under Whisper and still be kept (negative: it must score that much above it); None =
+        the calibration file's value (else 0.1).
     """
 
     enabled: bool = True
@@ -51,8 +52,9 @@ class GuardOptions:
         check(self.length_margin_tokens >= 0, "length_margin_tokens must be >= 0")
         check(self.repeat_ngram >= 0, f"repeat_ngram must be >= 0, got {self.repeat_ngram}")
         check(
-            self.acceptance_margin is None or self.acceptance_margin >= 0,
-            f"acceptance_margin must be >= 0 nats per token, got {self.acceptance_margin}",
+            self.acceptance_margin is None or abs(self.acceptance_margin) <= 10,
+            f"acceptance_margin must be in [-10, 10] nats per token, got "
+            f"{self.acceptance_margin}",
         )
 
 
