@@ -54,7 +54,8 @@ def model_fingerprint(name_or_path: str, store: ModelStore | None = None) -> str
 
 
 def file_name(asr_model: str, llm_model: str) -> str:
-    clean = [Path(m).stem if Path(m).suffix else Path(m).name for m in (asr_model, llm_model)]
+    """``ASR+LLM.json`` from card names, or from the file / folder names of local models."""
+    clean = [Path(m).stem if Path(m).is_file() else Path(m).name for m in (asr_model, llm_model)]
     return f"{clean[0]}+{clean[1]}.json"
 
 
