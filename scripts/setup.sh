@@ -22,6 +22,8 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 echo "setup: installing the project with extras llm, ros, dev (torch is about 4.7 GB the first time)"
 .venv/bin/python -m pip install -q -e '.[llm,ros,dev]'
+# the reference PP-OCRv4 pipeline for parity tests, without its dependencies (see pyproject.toml)
+.venv/bin/python -m pip install -q --no-deps rapidocr-onnxruntime==1.4.4
 echo "setup: building the ROS 2 interfaces (perception_msgs, audio_common_msgs) into .venv"
 bash scripts/build_ros_msgs.sh
 .venv/bin/python -m pip install -q -e ros2_ws/src/perception_ros

@@ -14,7 +14,7 @@ import numpy as np
 
 from perception.eval.detection import match_image
 from perception.eval.groups import GroupReport, by_group
-from perception.eval.wer import corpus_wer
+from perception.eval.wer import corpus_wer, count_errors
 from perception.speech.types import Transcript
 from perception.vision.types import UNKNOWN_LANGUAGE, TextRegion
 
@@ -65,6 +65,31 @@ def match_frame(
             group = NO_LANGUAGE if language == UNKNOWN_LANGUAGE else language
             items.append(RegionItem(group, False, False))
     return items
+
+
+def read_pairs(
+    truth: list[dict], regions: tuple[TextRegion, ...], iou_threshold: float = 0.5
+) -> list[tuple[str, str]]:
+    """(true text, reading) of each matched region that a reader read and the truth spells."""
+    match = match_image(
+        [t["polygon_px"] for t in truth],
+        [bool(t.get("dont_care")) for t in truth],
+        [r.polygon_px for r in regions],
+        iou_threshold,
+    )
+    return [
+        (truth[i]["text"], regions[j].text)
+        for i, j in match.pairs
+        if regions[j].reader and truth[i].get("text")
+    ]
+
+
+def reading_summary(pairs: list[tuple[str, str]]) -> dict:
+    """How many regions were read and their character error rate (spaces ignored)."""
+    counts = [count_errors(t, r, unit="char") for t, r in pairs]
+    chars = sum(c.words for c in counts)
+    cer = sum(c.edits for c in counts) / chars if chars else None
+    return {"regions_read": len(pairs), "exact": sum(c.edits == 0 for c in counts), "cer": cer}
 
 
 def hmean(items: list[RegionItem]) -> float:

@@ -1,8 +1,8 @@
 """The evaluation report: metrics from a replay, written as JSON and as an HTML page with figures.
 
 Owns assembling the numbers (through :mod:`perception.bag.metrics`), the annotated frames
-(annotated polygons blue, detections red with their language), the plots (matplotlib, Agg) and
-the page. It does not run models or read bags.
+(annotated polygons blue, detections in their language's colour with the reading), the plots
+(matplotlib, Agg) and the page. It does not run models or read bags.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from perception.bag.evaluate import Pipelines, Replay
 from perception.config import to_dict
 from perception.eval.groups import GroupReport, format_report
 from perception.eval.wer import count_errors
+from perception.vision.draw import render_regions
 
 
 def summarize(replay: Replay, pipes: Pipelines, iou_threshold: float = 0.5) -> dict:
@@ -92,36 +93,26 @@ def _vision_summary(replay: Replay, gt: dict, iou_threshold: float) -> dict:
     if not truth or not replay.frames:
         return out
     items: list[metrics.RegionItem] = []
+    readings: list[tuple[str, str]] = []
     for frame in replay.frames:
         if frame.stamp_ns in truth:
             items += metrics.match_frame(truth[frame.stamp_ns], frame.regions, iou_threshold)
+            readings += metrics.read_pairs(truth[frame.stamp_ns], frame.regions, iou_threshold)
     hm, lang = metrics.detection_reports(items)
     out.update(iou_threshold=iou_threshold, hmean=_group(hm), language_id=_group(lang))
+    out["reading"] = metrics.reading_summary(readings)
     return out
 
 
 def annotate(rgb: np.ndarray, truth: list[dict], frame_regions: tuple) -> np.ndarray:
-    """A copy of the frame: annotated polygons blue (don't care grey), detections red."""
+    """A copy of the frame: annotated polygons blue (don't care grey), then the detections as
+    ``perception detect --draw`` draws them (language, score and reading)."""
     out = rgb.copy()
     for t in truth:
         color = (160, 160, 160) if t.get("dont_care") else (30, 90, 255)
         pts = np.round(np.asarray(t["polygon_px"])).astype(np.int32)
         cv2.polylines(out, [pts], True, color, 2)
-    for r in frame_regions:
-        pts = np.round(np.asarray(r.polygon_px)).astype(np.int32)
-        cv2.polylines(out, [pts], True, (230, 30, 30), 2)
-        x, y = pts.min(axis=0)
-        cv2.putText(
-            out,
-            f"{r.language} {r.score:.2f}",
-            (int(x), max(int(y) - 4, 10)),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            0.45,
-            (230, 30, 30),
-            1,
-            cv2.LINE_AA,
-        )
-    return out
+    return render_regions(out, list(frame_regions))
 
 
 def write_report(out_dir: Path, replay: Replay, summary: dict) -> Path:
@@ -217,6 +208,12 @@ def _html(summary: dict, frames: list[str], plots: list[str]) -> str:
         for t, a in summary["messages"].items()
     )
     metrics_txt = "\n\n".join(_fmt_group(r) for r in _group_reports(summary))
+    reading = summary["vision"].get("reading") or {}
+    if reading.get("regions_read"):
+        metrics_txt += (
+            f"\n\nreading: {reading['regions_read']} matched regions read, "
+            f"{reading['exact']} exactly; CER {reading['cer'] * 100:.1f}%"
+        )
     utts = "".join(
         f"<tr><td>{esc(u['group'])}</td><td>{esc(u['reference'])}</td>"
         f"<td>{esc(u['hypothesis'])}</td><td>{u['wer'] * 100:.1f}%</td></tr>"
@@ -254,5 +251,6 @@ table{{border-collapse:collapse;margin-bottom:1em}}</style></head><body>
 <th>max ms</th></tr>{lat_rows}</table>
 <h2>Transcripts against references</h2><table><tr><th>voice</th><th>reference</th>
 <th>hypothesis</th><th>WER</th></tr>{utts}</table>
-<h2>Plots and annotated frames</h2><p>Annotated regions blue (don't care grey), detections red.
+<h2>Plots and annotated frames</h2><p>Annotated regions blue (don't care grey), detections in
+their language's colour with the reading.
 </p>{imgs}</body></html>"""

@@ -37,6 +37,12 @@ def print_summary(summary: dict) -> None:
     print(f"speech WER: {_group_line(speech.get('wer'))}")
     print(f"text H-mean: {_group_line(vision.get('hmean'))}")
     print(f"language-ID accuracy: {_group_line(vision.get('language_id'))}")
+    reading = vision.get("reading") or {}
+    if reading.get("regions_read"):
+        print(
+            f"reading: {reading['regions_read']} regions read, {reading['exact']} exact, "
+            f"CER {reading['cer'] * 100:.1f}%"
+        )
     for name, lat in (("text detection", vision["latency"]), ("speech", speech["latency"])):
         if lat:
             print(

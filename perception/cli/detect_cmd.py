@@ -1,4 +1,5 @@
-"""``perception detect``: text regions with a language per region, as text, JSON or drawings."""
+"""``perception detect``: text regions with a language and a reading per region, as text, JSON
+or drawings."""
 
 from __future__ import annotations
 
@@ -21,9 +22,9 @@ from perception.vision.draw import draw_regions, read_image
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "detect",
-        help="find text in images and name each region's language (MENTOR)",
-        description="Detect text regions and identify their language. A file that fails is "
-        "reported and the rest go on.",
+        help="find text in images, name each region's language (MENTOR) and read it",
+        description="Detect text regions, identify their language and read Chinese and Latin "
+        "text (PP-OCRv4 recogniser). A file that fails is reported and the rest go on.",
     )
     p.add_argument("images", nargs="+", type=Path, help="image files (png, jpg, ...)")
     p.add_argument("--json", action="store_true", help="print one JSON object per image")
@@ -34,7 +35,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weights", help="MENTOR checkpoint path or bundled name (vision.weights)")
     p.add_argument("--language-threshold", type=float, help="vision.language_threshold")
     p.add_argument("--threads", type=int, help="vision.threads")
-    p.add_argument("--min-side", type=int, help="vision.min_side_px (736 helps small text)")
+    p.add_argument("--min-side", type=int, help="vision.min_side_px (short side enlarged to it)")
+    p.add_argument(
+        "--no-read", action="store_true", help="skip reading the text (vision.read_text: false)"
+    )
     p.set_defaults(run=_run)
 
 
@@ -46,6 +50,7 @@ def _options(args: argparse.Namespace) -> VisionOptions:
         "language_threshold": args.language_threshold,
         "threads": args.threads,
         "min_side_px": args.min_side,
+        "read_text": False if args.no_read else None,
         "languages": tuple(c.strip() for c in args.languages.split(","))
         if args.languages
         else None,
@@ -90,9 +95,10 @@ def _print_text(path: Path, regions: list, ms: float, drawn: Path | None) -> Non
         box = np.asarray(r.polygon_px)
         x0, y0 = box.min(0)
         x1, y1 = box.max(0)
+        reading = f"{r.text!r} ({r.text_score:.2f})" if r.reader else r.text_note
         print(
             f"  {r.language:8} lang {r.language_score:.2f}  det {r.score:.2f}  "
-            f"box [{x0:.0f},{y0:.0f} - {x1:.0f},{y1:.0f}]"
+            f"box [{x0:.0f},{y0:.0f} - {x1:.0f},{y1:.0f}]  {reading}"
         )
 
 

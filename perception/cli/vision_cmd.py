@@ -40,9 +40,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     ev.set_defaults(run=_eval)
 
-    ex = vsub.add_parser(
-        "export", help="ONNX of the detector, the region encoder and the Text Finder"
+    ph = vsub.add_parser(
+        "photos", help="language-ID, photo script and reading CER on the labelled real photos"
     )
+    ph.add_argument("--folder", type=Path, help="photos with regions.json (default: tests/data)")
+    ph.add_argument("--weights", help="MENTOR checkpoint path or bundled name")
+    ph.add_argument("--detectors", default="mentor,script-id", help="comma-separated")
+    ph.add_argument("--threads", type=int, default=0, help="CPU threads")
+    ph.set_defaults(run=_photos)
+
+    im = vsub.add_parser(
+        "imbalance",
+        help="group-imbalance sweep: one language's share of training crops vs its accuracy",
+    )
+    im.add_argument("--config", type=Path, default=Path("configs/vision/large.yaml"),
+                    help="training config whose feature cache is used")  # fmt: skip
+    im.add_argument("--language", default="ko", help="the seen language whose share is swept")
+    im.add_argument("--shares", default="0.01,0.03,0.1,0.3", help="comma-separated shares")
+    im.add_argument("--seeds", type=int, default=3, help="training seeds per share")
+    im.add_argument("--out", type=Path, default=Path("bench/results/vision_imbalance.json"))
+    im.set_defaults(run=_imbalance)
+
+    ex = vsub.add_parser("export", help="ONNX of the detector, the recogniser and the Text Finder")
     ex.add_argument("--out", type=Path, default=Path("build/vision"), help="output folder")
     ex.add_argument("--weights", help="MENTOR checkpoint path or bundled name (mentor-small)")
     ex.set_defaults(run=_export)
@@ -84,6 +103,36 @@ def _eval(args: argparse.Namespace) -> int:
     cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
     results = evaluate(cfg)
     print(format_tables(results, tuple(cfg.unseen_languages)))
+    return 0
+
+
+def _photos(args: argparse.Namespace) -> int:
+    from perception.vision.api import VisionOptions, load_detector
+    from perception.vision.photos import PHOTOS, evaluate_photos, format_report
+
+    for name in args.detectors.split(","):
+        options = VisionOptions(detector=name, weights=args.weights or "", threads=args.threads)
+        report = evaluate_photos(load_detector(options), args.folder or PHOTOS)
+        print(format_report(name, report))
+    return 0
+
+
+def _imbalance(args: argparse.Namespace) -> int:
+    import json
+
+    from perception.vision.imbalance import ImbalanceConfig, format_table, run
+
+    cfg = ImbalanceConfig(
+        train_config=str(args.config),
+        language=args.language,
+        shares=tuple(float(x) for x in args.shares.split(",")),
+        seeds=tuple(range(args.seeds)),
+    )
+    result = run(cfg)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    print(format_table(result))
+    print(f"results: {args.out}")
     return 0
 
 

@@ -96,6 +96,7 @@ class ModelCard:
     convert: str = ""
     inputs: tuple[TensorSpec, ...] = ()
     outputs: tuple[TensorSpec, ...] = ()
+    scripts: tuple[str, ...] = ()  # text-recognition: the scripts it reads (registry names)
 
     def __post_init__(self) -> None:
         check(

@@ -72,6 +72,8 @@ def regions_to_msg(
             language=r.language,
             language_score=float(r.language_score),
             text=r.text,
+            text_score=float(r.text_score),
+            reader=r.reader,
         )
         for r in regions
     ]
@@ -96,6 +98,8 @@ def msg_to_regions(msg: Any) -> list[TextRegion]:
             language=r.language,
             language_score=float(r.language_score),
             text=r.text,
+            text_score=float(getattr(r, "text_score", 0.0)),
+            reader=getattr(r, "reader", ""),
         )
         for r in msg.regions
     ]

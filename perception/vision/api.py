@@ -14,11 +14,11 @@ from perception.config import check
 from perception.models.store import ModelStore
 from perception.vision.types import TextDetector
 
-# One language per script: the registry's Latin languages (de, fr, es) differ from English mostly
-# in a few diacritics, which a glyph-shape model cannot be expected to tell apart; add them
-# explicitly. The languages both bundled MENTOR models were meta-trained on (mentor-large also on
-# 14 training-only scripts), and the two scripts held out of all training (added only through
-# their printed templates).
+# One language per script, and "zxx" (numbers and symbols, no language). The registry's Latin
+# languages (de, fr, es) differ from English mostly in a few diacritics, which a glyph-shape
+# model cannot be expected to tell apart; add them explicitly. The languages both bundled MENTOR
+# models were meta-trained on (mentor-large also on 14 training-only scripts), and the two
+# scripts held out of all training (added only through their printed templates).
 SEEN_LANGUAGES = (
     "en",
     "ru",
@@ -44,6 +44,7 @@ SEEN_LANGUAGES = (
     "my",
     "dv",
     "chr",
+    "zxx",
 )
 HELD_OUT_LANGUAGES = ("ml", "th")
 DEFAULT_LANGUAGES = SEEN_LANGUAGES + HELD_OUT_LANGUAGES
@@ -57,9 +58,10 @@ class VisionOptions:
         "unknown"), "script-id" (PP-OCRv4 regions + a crop classifier over the seen languages).
     runtime: where the shared PP-OCRv4 features run ("onnxruntime" is about 3x faster on CPU).
     device: torch device for MENTOR's modules and the torch runtime.
-    max_side_px: images are resized so the longest side is at most this (multiples of 32).
-    min_side_px: small images are enlarged so the shortest side reaches this (0 = never; 736
-        is rapidocr's default and helps small text in photos, at about 2x the cost at 640x480).
+    min_side_px: images are enlarged so the shortest side reaches this (0 = never), as
+        rapidocr's PP-OCRv4 pipeline does (736); sides are then rounded to multiples of 32.
+    max_side_px: after that, the longest side is cut to at most this (0 = no limit; 2000 is
+        rapidocr's cap for whole-pipeline inputs).
     bin_threshold / box_threshold: DB pixel and region score thresholds, probabilities in [0, 1].
     unclip_ratio: DB polygon growth, D = area * ratio / perimeter.
     language_threshold: probability of a region's best language below which it is "unknown".
@@ -67,13 +69,15 @@ class VisionOptions:
     weights: MENTOR / script-id checkpoint: a path, or a bundled name ("mentor-large",
         "mentor-small"); empty = the default bundled model, mentor-large.
     threads: CPU threads for onnxruntime and torch (0 = library default).
+    read_text: read each region with the PP-OCRv4 recogniser (Chinese, Latin letters, digits);
+        regions of other scripts get a note that no reader is installed.
     """
 
     detector: Literal["mentor", "ppocr", "script-id"] = "mentor"
     runtime: Literal["onnxruntime", "torch"] = "onnxruntime"
     device: str = "cpu"
-    max_side_px: int = 960
-    min_side_px: int = 0
+    min_side_px: int = 736
+    max_side_px: int = 2000
     bin_threshold: float = 0.3
     box_threshold: float = 0.5
     unclip_ratio: float = 1.6
@@ -81,11 +85,12 @@ class VisionOptions:
     languages: tuple[str, ...] = ()
     weights: str = ""
     threads: int = 0
+    read_text: bool = True
 
     def __post_init__(self) -> None:
         check(
-            32 <= self.max_side_px <= 4096,
-            f"max_side_px must be in [32, 4096], got {self.max_side_px}",
+            self.max_side_px == 0 or 32 <= self.max_side_px <= 8192,
+            f"max_side_px must be 0 (no limit) or in [32, 8192], got {self.max_side_px}",
         )
         for name in ("bin_threshold", "box_threshold", "language_threshold"):
             value = getattr(self, name)

@@ -1,12 +1,14 @@
 """The three text detectors behind :func:`perception.vision.api.load_detector`.
 
-All share one pipeline: PP-OCRv4 probability map (onnxruntime or torch), DB post-processing,
-then a language per region from its rectified crop's PP-OCRv4 recogniser features: MENTOR's
-Text Finder against every language's template kernels ("mentor"), a classifier over the seen
-languages ("script-id"), or none ("ppocr"). A vertical box is read three ways (a line either
-way up, or a column of upright glyphs) and the most confident reading is kept. Only the
-language step differs, so detection numbers of the three are comparable by construction. This
-module does not train anything.
+All share one pipeline: PP-OCRv4 probability map (onnxruntime or torch), DB post-processing
+(boxes equal to rapidocr's), then every region's line crops through the PP-OCRv4 recogniser in
+one batched call per frame, which gives both the region's reading (CTC) and its features; a
+language per region from those features: MENTOR's Text Finder against every language's template
+kernels ("mentor"), a classifier over the seen languages ("script-id"), or none ("ppocr"). A tall
+box is read three ways (a line either way up, or a column of upright glyphs) and the view whose
+language is most confident is kept, for the label and the reading. Every detected box is
+returned: the language is a label, never a filter. Only the language step differs, so detection
+numbers of the three are comparable by construction. This module does not train anything.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import torch
 from perception.models.store import ModelStore
 from perception.vision import ppocr, weights
 from perception.vision.api import DEFAULT_LANGUAGES, VisionOptions
+from perception.vision.crops import crop_views
 from perception.vision.languages import load_registry, user_language_codes
 from perception.vision.postprocess import (
     Candidate,
@@ -25,14 +28,14 @@ from perception.vision.postprocess import (
     pick_labels,
     to_regions,
 )
-from perception.vision.recognizer import RegionFeatures
-from perception.vision.render import template_batch
-from perception.vision.script_id import crop_views, grey_image
-from perception.vision.types import UNKNOWN_LANGUAGE, TextRegion
+from perception.vision.recognizer import MODEL_NAME, LineOutput, LineRecognizer
+from perception.vision.render import language_templates
+from perception.vision.types import UNKNOWN_LANGUAGE, Reading, TextRegion
 
 
 class PpocrDetector:
-    """PP-OCRv4 regions; every region's language is "unknown" (the detection baseline)."""
+    """PP-OCRv4 regions, read by the PP-OCRv4 recogniser; every region's language is "unknown"
+    (the detection baseline)."""
 
     def __init__(self, options: VisionOptions, store: ModelStore) -> None:
         self.options = options
@@ -45,10 +48,17 @@ class PpocrDetector:
         else:
             self._torch = ppocr.to_torch(path, with_features=False).to(options.device)
         self.db = DbOptions(options.bin_threshold, options.box_threshold, options.unclip_ratio)
+        needs_features = options.detector != "ppocr"
+        self.recogniser = (
+            LineRecognizer(store, options.runtime, options.device, options.threads)
+            if options.read_text or needs_features
+            else None
+        )
+        self.readable = readable_scripts(store) if options.read_text else frozenset()
 
     def probability_map(self, image: np.ndarray) -> tuple[ppocr.Prepared, np.ndarray]:
         """(prepared input, DB probability map (H', W') of the resized image)."""
-        prepared = ppocr.prepare(image, self.options.max_side_px, self.options.min_side_px)
+        prepared = ppocr.prepare(image, self.options.min_side_px, self.options.max_side_px)
         if self.options.runtime == "onnxruntime":
             (prob,) = self._ort(prepared.tensor)
         else:
@@ -57,12 +67,44 @@ class PpocrDetector:
                 prob = self._torch(x).cpu().numpy()
         return prepared, prob[0, 0]
 
-    def detect(self, image: np.ndarray) -> list[TextRegion]:
+    def candidates(self, image: np.ndarray) -> list[Candidate]:
+        """The detector's boxes in image pixels (rapidocr's, box for box)."""
         _check_image(image)
-        prepared, prob = self.probability_map(image)
-        cands = db_candidates(prob, self.db)
-        labels = [(UNKNOWN_LANGUAGE, 0.0)] * len(cands)
-        return to_regions(cands, labels, prepared.scale_xy, image.shape[:2])
+        _, prob = self.probability_map(image)
+        return db_candidates(prob, self.db, image.shape[:2])
+
+    def detect(self, image: np.ndarray) -> list[TextRegion]:
+        """Regions with language and reading, highest detection score first."""
+        cands = self.candidates(image)
+        if not cands:
+            return []
+        if self.recogniser is None:
+            return to_regions(cands, [(UNKNOWN_LANGUAGE, 0.0)] * len(cands))
+        views, owner = region_views(image, cands)
+        out = self.recogniser(views, read=self.options.read_text)
+        labels, chosen = self.label(out, owner, len(cands))
+        readings = [
+            self.reading(out, v, lang) for v, (lang, _) in zip(chosen, labels, strict=True)
+        ]
+        return to_regions(cands, labels, readings)
+
+    def label(
+        self, out: LineOutput, owner: np.ndarray, n: int
+    ) -> tuple[list[tuple[str, float]], np.ndarray]:
+        """(language, probability) per region and the view chosen for it; here none."""
+        first = np.array([int(np.flatnonzero(owner == i)[0]) for i in range(n)])
+        return [(UNKNOWN_LANGUAGE, 0.0)] * n, first
+
+    def reading(self, out: LineOutput, view: int, language: str) -> Reading:
+        """The recogniser's reading of a view, when it reads that language's script (or the
+        language is unknown); else a reading that names what is missing."""
+        if not self.options.read_text:
+            return Reading()
+        script = load_registry()[language].script if language != UNKNOWN_LANGUAGE else ""
+        if script and script not in self.readable:
+            return Reading(note=f"no reader installed for the {script} script")
+        text, score = out.texts[view]
+        return Reading(text, score, MODEL_NAME)
 
 
 class ScriptIdDetector(PpocrDetector):
@@ -71,65 +113,64 @@ class ScriptIdDetector(PpocrDetector):
     def __init__(self, options: VisionOptions, store: ModelStore) -> None:
         super().__init__(options, store)
         self.ckpt = weights.load(weights.resolve(options.weights), options.device)
-        self.region_features = RegionFeatures(
-            store, options.runtime, options.device, options.threads
-        )
 
     @torch.no_grad()
-    def probabilities(self, crops: torch.Tensor) -> tuple[np.ndarray, list[str]]:
-        """Crops (N, 1, 32, 128) → class probabilities (N, C) and the C class codes."""
-        prob = torch.softmax(self.ckpt.script_id(self.region_features(crops)), 1)
+    def probabilities(self, features: torch.Tensor) -> tuple[np.ndarray, list[str]]:
+        """Region features (N, 960) → class probabilities (N, C) and the C class codes."""
+        prob = torch.softmax(self.ckpt.script_id(features), 1)
         return prob.cpu().numpy(), self.ckpt.script_id_classes
 
-    def detect(self, image: np.ndarray) -> list[TextRegion]:
-        _check_image(image)
-        prepared, prob = self.probability_map(image)
-        cands = db_candidates(prob, self.db)
-        if not cands:
-            return []
-        crops, owner = region_views(image, cands, prepared.scale_xy)
-        probs, classes = self.probabilities(crops.to(self.options.device))
-        probs = most_confident_view(probs, owner, len(cands), len(classes))
-        labels = pick_labels(probs, classes, self.options.language_threshold)
-        return to_regions(cands, labels, prepared.scale_xy, image.shape[:2])
+    def label(
+        self, out: LineOutput, owner: np.ndarray, n: int
+    ) -> tuple[list[tuple[str, float]], np.ndarray]:
+        probs, classes = self.probabilities(out.features)
+        chosen = best_views(probs, owner, n, len(classes))
+        return pick_labels(probs[chosen], classes, self.options.language_threshold), chosen
 
 
 class MentorDetector(ScriptIdDetector):
-    """PP-OCRv4 regions labelled by MENTOR: each region's crop against every language's kernel
-    (computed once from its printed templates), plus the "unknown" outcome."""
+    """PP-OCRv4 regions labelled by MENTOR: each region's features against every language's
+    kernel (computed once from its printed templates), plus the "unknown" outcome."""
 
     def __init__(self, options: VisionOptions, store: ModelStore) -> None:
         super().__init__(options, store)
         self.codes = resolve_languages(options.languages)
-        self.kernels = language_kernels(self.ckpt.mentor, self.codes, self.region_features)
+        self.kernels = language_kernels(self.ckpt.mentor, self.codes, self.recogniser)
 
     @torch.no_grad()
-    def probabilities(self, crops: torch.Tensor) -> tuple[np.ndarray, list[str]]:
-        """Crops → (N, L + 1) probabilities, the last column "unknown"; and the L codes."""
-        prob = torch.softmax(self.ckpt.mentor(self.region_features(crops), self.kernels), 1)
+    def probabilities(self, features: torch.Tensor) -> tuple[np.ndarray, list[str]]:
+        """Region features → (N, L + 1) probabilities, the last column "unknown"; L codes."""
+        prob = torch.softmax(self.ckpt.mentor(features, self.kernels), 1)
         return prob.cpu().numpy(), self.codes
 
 
-def region_views(
-    image: np.ndarray, cands: list[Candidate], scale_xy
-) -> tuple[torch.Tensor, np.ndarray]:
-    """Every candidate's crops (1, 32, 128) of the original image, ink = 1 (one, or three for a
-    vertical box: :func:`~perception.vision.script_id.crop_views`), stacked; and the index of
-    the candidate each crop belongs to."""
+def region_views(image: np.ndarray, cands: list[Candidate]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Every candidate's RGB line crops (one, or three for a tall box:
+    :func:`~perception.vision.crops.crop_views`); and the candidate each crop belongs to."""
     crops, owner = [], []
-    grey = grey_image(image)
     for i, c in enumerate(cands):
-        views = crop_views(grey, c.polygon_px * np.float32(scale_xy))
+        views = crop_views(image, c.polygon_px)
         crops += views
         owner += [i] * len(views)
-    return torch.from_numpy(np.stack(crops))[:, None], np.array(owner)
+    return crops, np.array(owner)
+
+
+def best_views(prob: np.ndarray, owner: np.ndarray, n: int, languages: int) -> np.ndarray:
+    """Per candidate, the index of its view whose best language is most probable (the
+    "unknown" column, if any, never decides)."""
+    best = prob[:, :languages].max(1)
+    rows = [np.flatnonzero(owner == i) for i in range(n)]
+    return np.array([r[np.argmax(best[r])] for r in rows])
 
 
 def most_confident_view(prob: np.ndarray, owner: np.ndarray, n: int, languages: int) -> np.ndarray:
-    """Per candidate, the probability row of its view whose best language is most probable."""
-    best = prob[:, :languages].max(1)
-    rows = [np.flatnonzero(owner == i) for i in range(n)]
-    return np.stack([prob[r[np.argmax(best[r])]] for r in rows])
+    """Per candidate, the probability row of :func:`best_views`."""
+    return prob[best_views(prob, owner, n, languages)]
+
+
+def readable_scripts(store: ModelStore) -> frozenset[str]:
+    """The scripts the installed reader reads (its card's ``scripts``)."""
+    return frozenset(store.card(MODEL_NAME).scripts)
 
 
 def resolve_languages(codes: tuple[str, ...]) -> list[str]:
@@ -148,12 +189,14 @@ def resolve_languages(codes: tuple[str, ...]) -> list[str]:
 
 
 def language_kernels(
-    mentor, codes: list[str], features: RegionFeatures, seed: int = 0
+    mentor, codes: list[str], recogniser: LineRecognizer, seed: int = 0
 ) -> torch.Tensor:
     """Dynamic-conv kernels (L, D) from each language's printed templates: no gradient step."""
     registry = load_registry()
     k = mentor.cfg.templates_per_language
-    templates = [features(torch.from_numpy(template_batch(registry[c], k, seed))) for c in codes]
+    templates = [
+        recogniser.embed(language_templates(registry[c], k, "train", seed)) for c in codes
+    ]
     with torch.no_grad():
         return mentor.kernels(templates)
 

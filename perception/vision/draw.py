@@ -1,7 +1,8 @@
 """Reading images and drawing detected regions with their language labels.
 
 This module owns the picture a user looks at (``perception detect --draw``): one colour per
-language, the code and score beside each polygon. It knows nothing about detection.
+language, the code, its score and the reading beside each polygon. It knows nothing about
+detection.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from PIL import Image, ImageDraw
 from perception.vision.languages import NOTO_TTF
 from perception.vision.render import load_font
 from perception.vision.types import UNKNOWN_LANGUAGE, TextRegion
+
+LABEL_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
 
 
 def read_image(path: Path) -> np.ndarray:
@@ -36,20 +39,28 @@ def language_color(code: str) -> tuple[int, int, int]:
 
 
 def draw_regions(image: np.ndarray, regions: list[TextRegion], out: Path) -> Path:
-    """Write ``image`` with each region's polygon and "code score" label to ``out`` (PNG)."""
+    """Write :func:`render_regions` of ``image`` to ``out`` (PNG)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(render_regions(image, regions)).save(out)
+    return out
+
+
+def render_regions(image: np.ndarray, regions: list[TextRegion]) -> np.ndarray:
+    """A copy of ``image`` with each region's polygon and "code score · text" label."""
     canvas = image.copy()
     for r in regions:
         pts = np.round(np.asarray(r.polygon_px)).astype(np.int32)
         cv2.polylines(canvas, [pts], True, language_color(r.language), 2)
     pil = Image.fromarray(canvas)
     draw = ImageDraw.Draw(pil)
-    font = load_font(str(NOTO_TTF / "NotoSans-Bold.ttf"), max(12, image.shape[0] // 40))
+    size = max(12, image.shape[0] // 40)
+    # Noto Sans CJK covers Latin and Chinese readings; the plain face when it is missing
+    font = load_font(str(LABEL_FONT if LABEL_FONT.is_file() else NOTO_TTF / "NotoSans-Bold.ttf"),
+                     size)  # fmt: skip
     for r in regions:
         x, y = np.asarray(r.polygon_px).min(0)
-        label = f"{r.language} {r.language_score:.2f}"
+        label = f"{r.language} {r.language_score:.2f}" + (f" · {r.text}" if r.text else "")
         box = draw.textbbox((x, max(y - font.size - 4, 0)), label, font=font)
         draw.rectangle(box, fill=language_color(r.language))
         draw.text((box[0], box[1]), label, font=font, fill=(0, 0, 0))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    pil.save(out)
-    return out
+    return np.asarray(pil)

@@ -4,8 +4,9 @@ Two scene sets are rendered from evaluation seeds (from 1_000_000; training uses
 evaluation word lists (disjoint from training words): "seen" scenes hold only languages seen in
 training, "unseen" scenes only held-out ones (Malayalam, Thai by default) that MENTOR knows from
 templates alone. For each detector: detection precision / recall / H-mean per set (IoU >= 0.5,
-don't-care ignored), and language-ID accuracy over matched regions, per set and per language,
-with the worst language named. This module owns the protocol and the tables, not the models.
+don't-care ignored), language-ID accuracy over matched regions, per set and per language,
+with the worst language named, and the character error rate of the regions it read. This
+module owns the protocol and the tables, not the models.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from perception.eval.detection import DetectionScore, ImageMatch, match_image, score
 from perception.eval.groups import GroupReport, by_group
+from perception.eval.wer import count_errors
 from perception.models.store import ModelStore
 from perception.vision.api import VisionOptions, load_detector
 from perception.vision.synth import GroundTruth, render_scene
@@ -58,6 +60,15 @@ class SetResult:
     records: tuple[LanguageRecord, ...]
     recall_records: tuple[tuple[str, bool], ...]  # (language, matched) per care GT region
     seconds_per_image: float
+    readings: tuple[tuple[str, str], ...] = ()  # (true text, read text) per read matched region
+
+    @property
+    def cer(self) -> float:
+        """Character error rate of the readings (spaces ignored; NaN when nothing was read)."""
+        if not self.readings:
+            return float("nan")
+        counts = [count_errors(t, r, unit="char") for t, r in self.readings]
+        return sum(c.edits for c in counts) / max(sum(c.words for c in counts), 1)
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,7 @@ def evaluate_set(detector, scenes: list[tuple[np.ndarray, list[GroundTruth]]]) -
     matches: list[ImageMatch] = []
     records: list[LanguageRecord] = []
     recall: list[tuple[str, bool]] = []
+    readings: list[tuple[str, str]] = []
     t0 = time.perf_counter()
     for image, gt in scenes:
         regions = detector.detect(image)
@@ -98,9 +110,10 @@ def evaluate_set(detector, scenes: list[tuple[np.ndarray, list[GroundTruth]]]) -
         found = dict(m.pairs)
         records.extend(LanguageRecord(gt[i].language, regions[j].language) for i, j in m.pairs)
         recall.extend((gt[i].language, i in found) for i in m.care_gt)
+        readings.extend((gt[i].text, regions[j].text) for i, j in m.pairs if regions[j].reader)
     seconds = (time.perf_counter() - t0) / max(len(scenes), 1)
     acc = float(np.mean([r.truth == r.predicted for r in records])) if records else 0.0
-    return SetResult(score(matches), acc, tuple(records), tuple(recall), seconds)
+    return SetResult(score(matches), acc, tuple(records), tuple(recall), seconds, tuple(readings))
 
 
 def evaluate(cfg: EvalConfig, store: ModelStore | None = None, log=print) -> list[DetectorResult]:
@@ -143,15 +156,17 @@ def _with_groups(name: str, per_set: dict[str, SetResult]) -> DetectorResult:
 def format_tables(results: list[DetectorResult], unseen: tuple[str, ...]) -> str:
     """The summary table (per detector and set) and the per-language table, worst named."""
     lines = [
-        "| detector | scenes | precision | recall | H-mean | language-ID acc | s/image |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| detector | scenes | precision | recall | H-mean | language-ID acc | read | CER | "
+        "s/image |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for res in results:
         for set_name, s in res.sets.items():
             d = s.detection
             lines.append(
                 f"| {res.name} | {set_name} | {d.precision:.3f} | {d.recall:.3f} | "
-                f"{d.hmean:.3f} | {s.language_accuracy:.3f} | {s.seconds_per_image:.3f} |"
+                f"{d.hmean:.3f} | {s.language_accuracy:.3f} | {len(s.readings)} | {s.cer:.3f} | "
+                f"{s.seconds_per_image:.3f} |"
             )
     langs = sorted(results[0].per_language_recall.per_group, key=lambda c: (c in unseen, c))
     head = " | ".join(f"ID acc {r.name}" for r in results)

@@ -1,9 +1,9 @@
 """ONNX export of the vision models: the detector, the region encoder and MENTOR's Text Finder.
 
 The detector graph is the torch module converted from PP-OCRv4 (what we would fine-tune),
-re-exported with both outputs (probability map, stride-4 features). The region encoder is the
-PP-OCRv4 recogniser's backbone with our crop conversion and pooling: crops (B, 1, 32, 128) →
-features (B, 960); templates go through it too. The Text Finder graph (shared embedding + dynamic
+re-exported with both outputs (probability map, stride-4 features). The recogniser graph is
+PP-OCRv4's with its backbone's output added: one pass gives the reading and the region
+features; templates go through it too. The Text Finder graph (shared embedding + dynamic
 1x1 convolution) takes the language kernels as an input (``kernels`` (L, D)), so a deployed
 engine adds a language by feeding a new kernel row computed once from templates, without
 re-export. Each file gets a JSON
@@ -20,7 +20,6 @@ import torch
 from perception.models.store import ModelStore, sha256_file
 from perception.vision import ppocr, recognizer, weights
 from perception.vision.mentor import Mentor
-from perception.vision.render import TEMPLATE_HW_PX
 
 OPSET = 17
 
@@ -39,16 +38,25 @@ def export_detector(out: Path, store: ModelStore | None = None) -> Path:
     return path
 
 
-def export_region_encoder(out: Path, store: ModelStore | None = None) -> Path:
-    """``region_encoder.onnx``: crops (B, 1, 32, 128) in [0, 1], 1 = ink → features (B, 960)."""
+def export_recogniser(out: Path, store: ModelStore | None = None) -> Path:
+    """``recogniser.onnx``: line crops x (B, 3, 48, W) → CTC probabilities (B, W/8, classes)
+    and backbone steps (B, 480, 1, W/8), the graph the pipeline runs (weights inlined); region
+    features are the mean and max of the steps over each crop's own columns."""
     store = ModelStore() if store is None else store
     source = store.resolve(recognizer.MODEL_NAME)
-    path = out / "region_encoder.onnx"
-    dynamic = {"crops": {0: "batch"}, "features": {0: "batch"}}
-    args = (torch.zeros(2, 1, *TEMPLATE_HW_PX),)
-    module = recognizer.TorchRegionEncoder(source)
-    _export(module, args, path, ["crops"], ["features"], dynamic)
-    _manifest(path, {"source": str(source), "source_sha256": sha256_file(source)})
+    path = out / "recogniser.onnx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(recognizer.recogniser_graph(Path(source)).SerializeToString())
+    _manifest(
+        path,
+        {
+            "source": str(source),
+            "source_sha256": sha256_file(source),
+            "outputs": ["ctc_probabilities", recognizer.BACKBONE_OUTPUT],
+            "line_height_px": recognizer.LINE_HEIGHT,
+            "features": "mean and max of backbone steps over ceil(crop width / 8) steps",
+        },
+    )
     return path
 
 
@@ -71,7 +79,7 @@ def export_text_finder(out: Path, checkpoint: str = "") -> Path:
 
 def export_all(out: Path, checkpoint: str = "") -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    return [export_detector(out), export_region_encoder(out), export_text_finder(out, checkpoint)]
+    return [export_detector(out), export_recogniser(out), export_text_finder(out, checkpoint)]
 
 
 def _export(module, args, path: Path, inputs, outputs, dynamic) -> None:

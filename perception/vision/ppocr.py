@@ -2,9 +2,10 @@
 
 This module owns reading the PP-OCRv4 det ONNX file (its weights are ``Constant`` nodes, which
 onnx2torch cannot read until they move into ``graph.initializer``), exposing the neck's features
-(the 96-channel, stride-4 concatenation that feeds the DB head) as a second output, the
-PaddleOCR input normalisation, and two runtimes for the same graph: onnxruntime (fast inference)
-and torch through onnx2torch (trainable, exportable). It does not know languages or polygons.
+(the 96-channel, stride-4 concatenation that feeds the DB head) as a second output for export,
+the input resizing and normalisation of rapidocr's pipeline (the reference our detector is held
+to), and two runtimes for the same graph: onnxruntime (fast inference) and torch through
+onnx2torch (trainable, exportable). It does not know languages or polygons.
 """
 
 from __future__ import annotations
@@ -20,22 +21,38 @@ from perception.errors import require
 # The Concat that joins the four upsampled RSEFPN levels before the DB head's first conv.
 FEATURE_OUTPUT = "p2o.Concat.1"
 FEATURE_CHANNELS = 96
-# PaddleOCR DetResizeForTest + NormalizeImage: BGR order, ImageNet mean/std on [0, 1] pixels.
-_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
-_STD = np.array([0.229, 0.224, 0.225], np.float32)
+# rapidocr's DetPreProcess, which the parity test holds us to: (x / 255 - 0.5) / 0.5 on the BGR
+# image (PaddleOCR's models are trained on cv2-loaded BGR frames).
+_MEAN, _STD = 0.5, 0.5
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """A network input and how it maps back: ``scale_xy`` multiplies input px to image px."""
+    """A network input and how it maps back: ``size_hw`` of the input image, ``input_hw`` of
+    the network input (multiples of 32)."""
 
     tensor: np.ndarray  # (1, 3, H', W') float32
-    scale_xy: tuple[float, float]
+    size_hw: tuple[int, int]
+    input_hw: tuple[int, int]
+
+    @property
+    def scale_xy(self) -> tuple[float, float]:
+        """Multiplies network-input px to image px."""
+        return (self.size_hw[1] / self.input_hw[1], self.size_hw[0] / self.input_hw[0])
 
 
-def prepare(image: np.ndarray, max_side_px: int = 960, min_side_px: int = 0) -> Prepared:
-    """Resize (sides multiples of 32, shortest side up to ``min_side_px`` as rapidocr does for
-    small text, longest side at most ``max_side_px``) and normalise.
+def resize_ratio(h: int, w: int, min_side_px: int, max_side_px: int) -> float:
+    """Enlarge so the short side reaches ``min_side_px`` (rapidocr's ``limit_type: min``; 0 =
+    never), then shrink so the long side is at most ``max_side_px`` (0 = no limit)."""
+    ratio = min_side_px / min(h, w) if min_side_px and min(h, w) < min_side_px else 1.0
+    if max_side_px and max(h, w) * ratio > max_side_px:
+        ratio = max_side_px / max(h, w)
+    return ratio
+
+
+def prepare(image: np.ndarray, min_side_px: int = 736, max_side_px: int = 0) -> Prepared:
+    """Resize (:func:`resize_ratio`, then each side rounded to a multiple of 32 as rapidocr
+    does: int(side × ratio), then round to 32) and normalise.
 
     Args:
         image: (H, W, 3) uint8 RGB.
@@ -43,10 +60,10 @@ def prepare(image: np.ndarray, max_side_px: int = 960, min_side_px: int = 0) -> 
     import cv2
 
     h, w = image.shape[:2]
-    ratio = min(max(1.0, min_side_px / min(h, w)), max_side_px / max(h, w))
-    nh, nw = (max(32, int(round(s * ratio / 32)) * 32) for s in (h, w))
+    ratio = resize_ratio(h, w, min_side_px, max_side_px)
+    nh, nw = (max(32, int(round(int(s * ratio) / 32) * 32)) for s in (h, w))
     resized = cv2.resize(image, (nw, nh)) if (nh, nw) != (h, w) else image
-    return Prepared(normalize(resized[None]), (w / nw, h / nh))
+    return Prepared(normalize(resized[None]), (h, w), (nh, nw))
 
 
 def normalize(images: np.ndarray) -> np.ndarray:

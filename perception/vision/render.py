@@ -1,4 +1,4 @@
-"""Drawing text: word masks for scenes and MENTOR's printed-text templates.
+"""Drawing text: word masks for scenes and MENTOR's printed-text templates (line crops).
 
 This module owns font loading (with complex-script shaping through Pillow's raqm layout) and the
 printed-text template, MENTOR's zero-cost input for a language (Lin et al., IROS 2023, Sec. III-B:
@@ -16,9 +16,9 @@ from PIL import Image, ImageDraw, ImageFont
 from perception.errors import ConfigError
 from perception.vision.languages import Language, Split, word_list
 
-# Templates and the rectified region crops that MENTOR and the script-ID baseline read share this
-# shape, so the Dynamic Guide and the Text Finder see text in one frame.
-TEMPLATE_HW_PX = (32, 128)
+# Templates are drawn as the line crops the recogniser reads: 48 px high, the text's own width.
+TEMPLATE_HEIGHT_PX = 48
+MAX_TEMPLATE_WIDTH_PX = 480
 
 
 @lru_cache(maxsize=256)
@@ -53,29 +53,20 @@ def text_mask(text: str, font_spec: str, size_px: int, pad_px: int = 2) -> np.nd
     return np.asarray(img)
 
 
-def render_template(
-    text: str, font_spec: str, hw_px: tuple[int, int] = TEMPLATE_HW_PX
-) -> np.ndarray:
-    """One printed-text template: black text on white, height-fit, left-aligned, (H, W) uint8."""
-    h, w = hw_px
+def render_template(text: str, font_spec: str) -> np.ndarray:
+    """One printed-text template: black text on white, (48, w, 3) uint8 RGB, the width the
+    text needs at that height (at most 480 px)."""
     mask = text_mask(text, font_spec, size_px=64)
-    scale = min(h / mask.shape[0], w / mask.shape[1])
-    size = (max(1, round(mask.shape[1] * scale)), max(1, round(mask.shape[0] * scale)))
-    small = np.asarray(Image.fromarray(mask).resize(size, Image.BILINEAR))
-    out = np.full((h, w), 255, np.uint8)
-    y0 = (h - small.shape[0]) // 2
-    out[y0 : y0 + small.shape[0], : small.shape[1]] = 255 - small
-    return out
+    scale = TEMPLATE_HEIGHT_PX / mask.shape[0]
+    width = min(MAX_TEMPLATE_WIDTH_PX, max(1, round(mask.shape[1] * scale)))
+    small = np.asarray(Image.fromarray(mask).resize((width, TEMPLATE_HEIGHT_PX), Image.BILINEAR))
+    return np.repeat((255 - small)[..., None], 3, axis=2)
 
 
 def language_templates(
-    language: Language,
-    count: int,
-    split: Split = "train",
-    seed: int = 0,
-    hw_px: tuple[int, int] = TEMPLATE_HW_PX,
-) -> np.ndarray:
-    """``count`` templates of ``language`` as (K, H, W) float32 in [0, 1] (1 = ink).
+    language: Language, count: int, split: Split = "train", seed: int = 0
+) -> list[np.ndarray]:
+    """``count`` templates of ``language`` (:func:`render_template`).
 
     Words come from the language's generated word list for ``split``; fonts cycle through the
     language's fonts, so the guide sees every typeface.
@@ -83,16 +74,7 @@ def language_templates(
     rng = random.Random(f"templates:{language.code}:{split}:{seed}")
     words = word_list(language, split, max(count * 4, 64), seed)
     picks = rng.sample(words, count) if len(words) >= count else rng.choices(words, k=count)
-    out = np.stack(
-        [
-            render_template(word, language.fonts[i % len(language.fonts)], hw_px)
-            for i, word in enumerate(picks)
-        ]
-    )
-    return (255 - out).astype(np.float32) / 255.0
-
-
-def template_batch(language: Language, count: int, seed: int = 0) -> np.ndarray:
-    """MENTOR's input for a language: ``count`` training-split templates as (K, 1, 32, 128)
-    float32 in [0, 1] (1 = ink), the shape of a rectified region crop."""
-    return language_templates(language, count, "train", seed, TEMPLATE_HW_PX)[:, None]
+    return [
+        render_template(word, language.fonts[i % len(language.fonts)])
+        for i, word in enumerate(picks)
+    ]

@@ -1,7 +1,8 @@
 """Synthetic multilingual scene text with MLT-style ground truth, deterministic from a seed.
 
 This module owns the scene generator: procedural backgrounds (gradients, value noise, stripes,
-clutter), words placed with rotation or curvature, then a global perspective, lighting, blur,
+clutter) and, for training scenes, windows of real photographs; words placed with rotation or
+curvature, then a global perspective, lighting, blur,
 sensor noise and occluders. Every region's polygon, language, script and text is recorded the way
 ICDAR-MLT annotates it; a region mostly hidden by an occluder becomes "don't care".
 It does not know any model; it uses the language registry for words and fonts.
@@ -11,10 +12,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
 
+from perception.errors import require
 from perception.vision.languages import Language, Split, get_language, load_registry, word_list
 from perception.vision.render import text_mask
 
@@ -57,7 +60,8 @@ def render_scene(
     registry = load_registry()
     langs = [get_language(c, registry) for c in languages]
     w, h = size_px
-    image = _background(nprng, rng, h, w)
+    photo = split == "train" and rng.random() < PHOTO_BACKGROUND_FRACTION
+    image = _photo_background(nprng, rng, h, w) if photo else _background(nprng, rng, h, w)
     regions: list[GroundTruth] = []
     occupied = np.zeros((h, w), np.uint8)
     for _ in range(rng.randint(3, 9)):
@@ -91,6 +95,41 @@ def _background(nprng: np.random.Generator, rng: random.Random, h: int, w: int) 
     else:
         img = np.broadcast_to(base, (h, w, 3))
     img = np.ascontiguousarray(np.clip(img, 0, 255).astype(np.uint8))
+    _clutter(img, rng)
+    return img
+
+
+# Training scenes drawn over real photographs (no text in them) as well as procedural textures:
+# real surfaces (brick, grass, gravel, fur, coffee, a street camera, skies) that a robot's camera
+# sees behind signs. scikit-image ships these images (BSD licence; sources in its data README).
+PHOTO_BACKGROUND_FRACTION = 0.35
+PHOTO_NAMES = ("brick", "camera", "chelsea", "coffee", "grass", "gravel", "hubble_deep_field",
+               "immunohistochemistry", "moon", "retina", "clock", "coins")  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _photos() -> tuple[np.ndarray, ...]:
+    data = require("skimage.data", "dev")
+    out = []
+    for name in PHOTO_NAMES:
+        img = np.asarray(getattr(data, name)())
+        img = np.repeat(img[..., None], 3, 2) if img.ndim == 2 else img[..., :3]
+        out.append(img.astype(np.uint8))
+    return tuple(out)
+
+
+def _photo_background(
+    nprng: np.random.Generator, rng: random.Random, h: int, w: int
+) -> np.ndarray:
+    """A random window of a real photo, scaled to fill the frame, with a little clutter."""
+    photo = _photos()[rng.randrange(len(PHOTO_NAMES))]
+    ph, pw = photo.shape[:2]
+    scale = max(h / ph, w / pw) * rng.uniform(1.0, 2.5)
+    big = cv2.resize(photo, (int(np.ceil(pw * scale)), int(np.ceil(ph * scale))))
+    y0, x0 = rng.randint(0, big.shape[0] - h), rng.randint(0, big.shape[1] - w)
+    img = np.ascontiguousarray(big[y0 : y0 + h, x0 : x0 + w])
+    if rng.random() < 0.5:
+        img = np.ascontiguousarray(img[:, ::-1])
     _clutter(img, rng)
     return img
 

@@ -22,14 +22,16 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
 from perception.config import check
-from perception.eval.detection import match_image
+from perception.eval.detection import iou, match_image
 from perception.models.store import ModelStore
 from perception.vision import recognizer, weights
 from perception.vision.api import (
@@ -38,11 +40,12 @@ from perception.vision.api import (
     VisionOptions,
     load_detector,
 )
+from perception.vision.crops import degrade, region_quad
 from perception.vision.languages import load_registry
 from perception.vision.mentor import Mentor, MentorConfig
-from perception.vision.recognizer import RegionFeatures, crop_features
-from perception.vision.render import template_batch
-from perception.vision.script_id import ScriptIdNet, crop_region, grey_image
+from perception.vision.recognizer import LineRecognizer, line_crop
+from perception.vision.render import language_templates
+from perception.vision.script_id import ScriptIdNet
 from perception.vision.synth import GroundTruth, render_scene
 
 SEEN = SEEN_LANGUAGES
@@ -53,24 +56,30 @@ class TrainConfig:
     """One training run. Scene seeds are scene_seed_start + 0..train_scenes-1 (evaluation seeds
     start at 1_000_000). ``init_from`` continues from a checkpoint (same MentorConfig); with
     ``script_id_steps: 0`` its script-ID baseline is kept as it is. ``data_cache`` (a .npz
-    path) keeps the rendered crops and templates, so a second run, or one on a machine without
-    the fonts (a GPU box), skips rendering; a cache made with other data settings is refused.
+    path) keeps the recogniser features of the training crops and templates, so a second run
+    (or one on a machine without the fonts, such as a GPU box) skips rendering and embedding; a
+    cache made with other data settings is rebuilt.
     ``detector_crops`` adds, per scene, a crop of each PP-OCRv4 detection matched to an annotated
     region (IoU >= 0.5), labelled with that region's language: the boxes MENTOR reads at
     inference hug the ink more tightly than annotation boxes (with the earlier crop CNN, a model
     trained on annotation boxes alone scored 0.84 on them vs 0.66 on detected boxes of the same
-    regions). ``degrade_fraction`` of the training crops get a second, degraded copy (shrunk by
-    1.5-4x and enlarged back), like small or blurred text in camera frames (a 2 px blur made
-    clean words unreadable to the crop CNN trained without it). The recogniser features of crops
-    and templates are cached beside ``data_cache`` (``*.features.npz``).
+    regions). ``degrade_fraction`` of the annotated regions get a camera-degraded copy (blur,
+    JPEG, noise, light and glare: :func:`~perception.vision.crops.degrade`). Up to
+    ``negatives_per_scene`` crops per scene hold no text; they are "unknown" when the unknown
+    logit is fitted.
+    ``sampling``: "balanced" draws each episode's languages (and the baseline's batch classes)
+    uniformly; "proportional" in proportion to their training crops, as plain empirical risk
+    minimisation would see them (the group-imbalance experiment,
+    :mod:`perception.vision.imbalance`).
     ``time_budget_s`` > 0 caps MENTOR's steps to what fits in that many seconds, measured on a
     few trial episodes first (the learning-rate schedule then spans the capped run).
 
     Each episode holds ``episode_languages`` languages x ``crops_per_language`` regions and
     no "unknown" regions. Then, for ``unknown_steps`` more episodes with ``unknown_fraction`` as
-    many regions of left-out seen languages labelled "unknown", only the unknown logit is fitted.
-    Training the whole model on such episodes hurt held-out languages: accuracy on seen languages
-    held out of meta-training for validation fell from 0.70-0.83 to 0.43-0.55 (README, MENTOR).
+    many "unknown" regions (half of left-out seen languages, half without text), only the
+    unknown logit is fitted. Training the whole model on such episodes hurt held-out languages:
+    accuracy on seen languages held out of meta-training for validation fell from 0.70-0.83 to
+    0.43-0.55 (README, MENTOR).
     """
 
     output: str = "perception/vision/weights/mentor-small.pt"
@@ -98,6 +107,8 @@ class TrainConfig:
     data_cache: str = ""
     detector_crops: bool = True
     degrade_fraction: float = 0.3
+    negatives_per_scene: int = 2
+    sampling: Literal["balanced", "proportional"] = "balanced"
     time_budget_s: float = 0.0
     mentor: MentorConfig = field(default_factory=MentorConfig)
 
@@ -131,186 +142,187 @@ class TrainConfig:
 
 
 @dataclass
-class CropSet:
-    """Training regions as rectified crops, before the recogniser embeds them."""
-
-    crops: torch.Tensor  # (M, 32, 128) uint8, 255 = ink
-    labels: np.ndarray  # (M,) int64 index into seen_languages
-
-
-def degrade(crops: torch.Tensor, fraction: float, rng: random.Random) -> torch.Tensor:
-    """A random ``fraction`` of crops (N, 1, H, W) shrunk by a factor in [1.5, 4] and enlarged
-    back (bilinear, antialiased), then stretched to [0, 1] again as :func:`crop_region` does."""
-    out = crops.clone()
-    h, w = crops.shape[2:]
-    for i in range(len(crops)):
-        if rng.random() >= fraction:
-            continue
-        f = rng.uniform(1.5, 4.0)
-        small = F.interpolate(
-            crops[i : i + 1], size=(max(4, round(h / f)), max(4, round(w / f))),
-            mode="bilinear", antialias=True, align_corners=False,
-        )  # fmt: skip
-        back = F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False)
-        lo, hi = back.min(), back.max()
-        out[i] = (back[0] - lo) / (hi - lo).clamp_min(1e-3)
-    return out
-
-
-def build_crops(cfg: TrainConfig, store: ModelStore | None = None, log=print) -> CropSet:
-    """Render the training scenes; every annotated (not don't-care) region gives two crops
-    (exact and jittered), plus one of its matched detection with ``detector_crops``."""
-    rng = random.Random(cfg.seed)
-    codes = list(cfg.seen_languages)
-    detector = _region_detector(cfg, store) if cfg.detector_crops else None
-    crops, labels = [], []
-    seeds = range(cfg.scene_seed_start, cfg.scene_seed_start + cfg.train_scenes)
-    for seed in tqdm(seeds, desc="rendering training scenes", unit="scene", mininterval=5):
-        langs = rng.sample(codes, cfg.languages_per_scene)
-        image, regions = render_scene(seed, langs, tuple(cfg.size_px), split="train")
-        grey = grey_image(image)  # converted once for all of the scene's crops
-        for r in regions:
-            if not r.dont_care:
-                crops.extend(_jittered_crops(grey, r, rng))
-                labels.extend([codes.index(r.language)] * 2)
-        if detector is not None:
-            found = detector.detect(image)
-            match = match_image(
-                [r.polygon_px for r in regions],
-                [r.dont_care for r in regions],
-                [d.polygon_px for d in found],
-            )
-            for i, j in match.pairs:
-                crops.append(crop_region(grey, np.float32(found[j].polygon_px)))
-                labels.append(codes.index(regions[i].language))
-    stacked = torch.from_numpy(np.round(np.stack(crops) * 255).astype(np.uint8))
-    data = CropSet(stacked, np.array(labels))
-    missing = [c for i, c in enumerate(codes) if not (data.labels == i).any()]
-    if missing:
-        raise RuntimeError(f"no training region of {missing}; raise train_scenes")
-    log(f"{len(labels)} training crops from {cfg.train_scenes} scenes")
-    return data
-
-
-def _region_detector(cfg: TrainConfig, store: ModelStore | None):
-    """The frozen PP-OCRv4 detector (regions only), as inference runs it."""
-    return load_detector(VisionOptions(detector="ppocr", threads=cfg.threads), store)
-
-
-def _jittered_crops(grey: np.ndarray, r: GroundTruth, rng: random.Random) -> list[np.ndarray]:
-    """The exact crop of a grey scene (:func:`grey_image`) and one with corners moved a little,
-    as a detector would box it."""
-    poly = np.float32(r.polygon_px)
-    span = max(float(np.ptp(poly[:, 1])), 4.0)
-    noisy = poly + np.float32([[rng.uniform(-0.15, 0.15) * span for _ in range(2)] for _ in poly])
-    return [crop_region(grey, poly), crop_region(grey, noisy)]
-
-
-def template_pools(cfg: TrainConfig) -> dict[str, torch.Tensor]:
-    """Per seen language, ``template_pool`` printed templates (P, 1, 32, 128) in [0, 1]."""
-    registry = load_registry()
-    return {
-        code: torch.from_numpy(template_batch(registry[code], cfg.template_pool, cfg.seed))
-        for code in cfg.seen_languages
-    }
-
-
-# Raise when rendering changes (word rules, scene generator, crops) so old caches are refused.
-# 2: capitals and digits in alphabet-script words. 3: short (1-2 character) training regions.
-DATA_VERSION = 3
-
-
-def _data_key(cfg: TrainConfig) -> str:
-    """What the rendered data depends on; a cache is only reused when this matches."""
-    keys = ("seen_languages", "train_scenes", "languages_per_scene", "size_px", "template_pool",
-            "seed", "scene_seed_start", "detector_crops")  # fmt: skip
-    return repr({"version": DATA_VERSION, **{k: getattr(cfg, k) for k in keys}})
-
-
-def load_data(
-    cfg: TrainConfig, store: ModelStore | None = None, log=print
-) -> tuple[CropSet, dict[str, torch.Tensor]]:
-    """Crops and template pools: from ``cfg.data_cache`` when it matches, else rendered (and
-    written there when a cache path is set)."""
-    path = Path(cfg.data_cache) if cfg.data_cache else None
-    if path is not None and path.is_file():
-        with np.load(path) as z:
-            if str(z["key"]) != _data_key(cfg):
-                raise ValueError(
-                    f"{path} holds data rendered with other settings ({z['key']}); delete it or "
-                    "point data_cache elsewhere"
-                )
-            data = CropSet(torch.from_numpy(z["crops"]), z["labels"])
-            pools = {c: torch.from_numpy(z[f"pool_{c}"]) for c in cfg.seen_languages}
-        log(f"loaded {len(data.labels)} crops and templates from {path}")
-        return data, pools
-    data, pools = build_crops(cfg, store, log), template_pools(cfg)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        arrays = {f"pool_{c}": p.numpy() for c, p in pools.items()}
-        np.savez_compressed(
-            tmp, key=_data_key(cfg), crops=data.crops.numpy(), labels=data.labels, **arrays
-        )
-        tmp.replace(path)
-        log(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
-    return data, pools
-
-
-@dataclass
 class FeatureSet:
-    """Training regions as recogniser features, and each seen language's template features."""
+    """Training regions as recogniser features, and each seen language's template features.
+
+    ``negatives`` are features of crops that hold no text (background windows and detector
+    boxes matching no annotation): "unknown" targets when the unknown logit is fitted.
+    """
 
     features: torch.Tensor  # (M, F) float32
     labels: np.ndarray  # (M,) int64 index into seen_languages
     by_language: list[np.ndarray]  # row indices per language index
     templates: dict[str, torch.Tensor]  # code → (template_pool, F)
+    negatives: torch.Tensor  # (Q, F) float32
 
     @classmethod
-    def of(cls, features: torch.Tensor, labels: np.ndarray, templates: dict) -> FeatureSet:
+    def of(
+        cls, features: torch.Tensor, labels: np.ndarray, templates: dict, negatives: torch.Tensor
+    ) -> FeatureSet:
         n = len(templates)
-        return cls(features, labels, [np.flatnonzero(labels == i) for i in range(n)], templates)
+        by_language = [np.flatnonzero(labels == i) for i in range(n)]
+        return cls(features, labels, by_language, templates, negatives)
 
 
-# Raise when the feature extraction changes (recogniser cut, crop conversion, degraded copies).
-FEATURES_VERSION = 1
+NOT_TEXT = -1  # label of a crop that holds no text
+
+
+def scene_crops(
+    image: np.ndarray,
+    regions: list[GroundTruth],
+    codes: list[str],
+    detector,
+    cfg: TrainConfig,
+    rng: random.Random,
+) -> tuple[list[np.ndarray], list[int]]:
+    """One scene's training crops and labels: per annotated region its exact and a jittered
+    crop, a camera-degraded copy of ``degrade_fraction`` of them; the detector's boxes matched
+    to a region (IoU >= 0.5); and ``negatives_per_scene`` crops without text (detector boxes
+    that match nothing, then background windows away from every region), labelled NOT_TEXT."""
+    crops, labels = [], []
+    kept = [r for r in regions if not r.dont_care]
+    for r in kept:
+        label = codes.index(r.language)
+        exact = line_crop(image, region_quad(r.polygon_px))
+        crops += [exact, line_crop(image, _jitter(r.polygon_px, rng))]
+        labels += [label, label]
+        if rng.random() < cfg.degrade_fraction:
+            crops.append(degrade(exact, rng))
+            labels.append(label)
+    negatives: list[np.ndarray] = []
+    if detector is not None:
+        found = detector.candidates(image)
+        polys = [r.polygon_px for r in regions]
+        match = match_image(polys, [r.dont_care for r in regions], [f.polygon_px for f in found])
+        for i, j in match.pairs:
+            crops.append(line_crop(image, found[j].polygon_px))
+            labels.append(codes.index(regions[i].language))
+        matched = {j for _, j in match.pairs}
+        negatives += [
+            line_crop(image, f.polygon_px)
+            for j, f in enumerate(found)
+            if j not in matched and max((iou(f.polygon_px, p) for p in polys), default=0) < 0.1
+        ]
+    negatives += _background_windows(image, regions, cfg.negatives_per_scene, rng)
+    negatives = negatives[: cfg.negatives_per_scene]
+    return crops + negatives, labels + [NOT_TEXT] * len(negatives)
+
+
+def _jitter(polygon_px, rng: random.Random) -> np.ndarray:
+    """The region's box with each corner moved a little, as a detector would box it."""
+    quad = region_quad(polygon_px)
+    span = max(float(np.ptp(quad[:, 1])), 4.0)
+    return quad + np.float32([[rng.uniform(-0.15, 0.15) * span for _ in range(2)] for _ in quad])
+
+
+def _background_windows(
+    image: np.ndarray, regions: list[GroundTruth], count: int, rng: random.Random
+) -> list[np.ndarray]:
+    """Up to ``count`` line-shaped windows that touch no annotated region."""
+    h, w = image.shape[:2]
+    taken = np.zeros((h, w), np.uint8)
+    for r in regions:
+        cv2.fillPoly(taken, [np.round(np.float32(r.polygon_px)).astype(np.int32)], 1)
+    out = []
+    for _ in range(count * 10):
+        bh = rng.randint(12, max(13, h // 8))
+        bw = min(w - 2, int(bh * rng.uniform(1.0, 8.0)))
+        x, y = rng.randint(0, w - bw - 1), rng.randint(0, h - bh - 1)
+        if not taken[y : y + bh, x : x + bw].any():
+            out.append(np.ascontiguousarray(image[y : y + bh, x : x + bw]))
+        if len(out) == count:
+            break
+    return out
+
+
+def template_pools(cfg: TrainConfig, recogniser: LineRecognizer) -> dict[str, torch.Tensor]:
+    """Per seen language, the features (P, F) of ``template_pool`` printed templates."""
+    registry = load_registry()
+    return {
+        code: recogniser.embed(
+            language_templates(registry[code], cfg.template_pool, "train", cfg.seed)
+        ).cpu()  # fmt: skip
+        for code in cfg.seen_languages
+    }
+
+
+# Raise when rendering or embedding changes (word rules, scenes, crops, the recogniser cut), so
+# old caches are refused. 2: capitals and digits. 3: short regions. 4: 48-px line crops of the
+# colour image through the recogniser in one pass, photo backgrounds, camera degradations,
+# crops without text.
+DATA_VERSION = 4
+
+
+def _data_key(cfg: TrainConfig, store: ModelStore) -> str:
+    """What the features depend on; a cache is only reused when this matches."""
+    keys = ("seen_languages", "train_scenes", "languages_per_scene", "size_px", "template_pool",
+            "seed", "scene_seed_start", "detector_crops", "degrade_fraction",
+            "negatives_per_scene")  # fmt: skip
+    recogniser = store.card(recognizer.MODEL_NAME).source.files[0].sha256
+    return repr({"version": DATA_VERSION, "recogniser": recogniser,
+                 **{k: getattr(cfg, k) for k in keys}})  # fmt: skip
+
+
+def build_features(cfg: TrainConfig, store: ModelStore, log=print) -> FeatureSet:
+    """Render the training scenes and embed their crops (in batches, as scenes come) and the
+    templates with the recogniser."""
+    rng = random.Random(cfg.seed)
+    codes = list(cfg.seen_languages)
+    runtime = "onnxruntime" if cfg.device == "cpu" else "torch"
+    recogniser = LineRecognizer(store, runtime, cfg.device, cfg.threads)
+    detector = _region_detector(cfg, store) if cfg.detector_crops else None
+    pending, labels, chunks = [], [], []
+    seeds = range(cfg.scene_seed_start, cfg.scene_seed_start + cfg.train_scenes)
+    for seed in tqdm(seeds, desc="rendering and embedding", unit="scene", mininterval=5):
+        langs = rng.sample(codes, cfg.languages_per_scene)
+        image, regions = render_scene(seed, langs, tuple(cfg.size_px), split="train")
+        crops, labs = scene_crops(image, regions, codes, detector, cfg, rng)
+        pending += crops
+        labels += labs
+        if len(pending) >= 8 * recognizer.BATCH or seed == seeds[-1]:
+            chunks.append(recogniser.embed(pending).cpu())
+            pending = []
+    features, labels = torch.cat(chunks), np.array(labels, np.int64)
+    text = labels != NOT_TEXT
+    missing = [c for i, c in enumerate(codes) if not (labels == i).any()]
+    if missing:
+        raise RuntimeError(f"no training region of {missing}; raise train_scenes")
+    log(f"{int(text.sum())} text crops and {int((~text).sum())} without text from "
+        f"{cfg.train_scenes} scenes")  # fmt: skip
+    templates = template_pools(cfg, recogniser)
+    return FeatureSet.of(features[text], labels[text], templates, features[~text])
+
+
+def _region_detector(cfg: TrainConfig, store: ModelStore | None):
+    """The frozen PP-OCRv4 detector (regions only), as inference runs it."""
+    options = VisionOptions(detector="ppocr", threads=cfg.threads, read_text=False)
+    return load_detector(options, store)
 
 
 def load_features(cfg: TrainConfig, store: ModelStore | None = None, log=print) -> FeatureSet:
-    """Recogniser features of the training crops (plus degraded copies) and of the template
-    pools; cached beside ``data_cache`` and reused while the data and settings match."""
+    """The training features: from ``cfg.data_cache`` when it was made with these settings,
+    else built (:func:`build_features`) and written there when a cache path is set."""
     store = ModelStore() if store is None else store
-    recogniser = store.card(recognizer.MODEL_NAME).source.files[0].sha256
-    key = repr({"version": FEATURES_VERSION, "data": _data_key(cfg), "seed": cfg.seed,
-                "degrade_fraction": cfg.degrade_fraction,
-                "recogniser": (recogniser, recognizer.BACKBONE_OUTPUT)})  # fmt: skip
-    path = Path(cfg.data_cache).with_suffix(".features.npz") if cfg.data_cache else None
+    key = _data_key(cfg, store)
+    path = Path(cfg.data_cache) if cfg.data_cache else None
     if path is not None and path.is_file():
         with np.load(path) as z:
             if str(z["key"]) == key:
-                log(f"loaded recogniser features from {path}")
+                log(f"loaded training features from {path}")
                 templates = {c: torch.from_numpy(z[f"pool_{c}"]) for c in cfg.seen_languages}
-                return FeatureSet.of(torch.from_numpy(z["features"]), z["labels"], templates)
-        log(f"{path} was made with other settings; recomputing")
-    data, pools = load_data(cfg, store, log)
-    runtime = "onnxruntime" if cfg.device == "cpu" else "torch"
-    extractor = RegionFeatures(store, runtime, cfg.device, cfg.threads)
-    rng = random.Random(cfg.seed + 2)
-    chosen = np.array([i for i in range(len(data.labels)) if rng.random() < cfg.degrade_fraction])
-    crops = data.crops.float()[:, None] / 255.0
-    if len(chosen):
-        crops = torch.cat([crops, degrade(crops[torch.from_numpy(chosen)], 1.0, rng)])
-    labels = np.concatenate([data.labels, data.labels[chosen] if len(chosen) else []])
-    log(f"embedding {len(crops)} crops ({len(chosen)} degraded copies) and the templates")
-    features = crop_features(crops, extractor).cpu()
-    templates = {c: extractor(p).cpu() for c, p in pools.items()}
+                return FeatureSet.of(torch.from_numpy(z["features"]), z["labels"], templates,
+                                     torch.from_numpy(z["negatives"]))  # fmt: skip
+        log(f"{path} was made with other settings; rebuilding")
+    data = build_features(cfg, store, log)
     if path is not None:
-        arrays = {f"pool_{c}": t.numpy() for c, t in templates.items()}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {f"pool_{c}": t.numpy() for c, t in data.templates.items()}
         tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, key=key, features=features.numpy(), labels=labels.astype(np.int64), **arrays)
+        np.savez(tmp, key=key, features=data.features.numpy(), labels=data.labels,
+                 negatives=data.negatives.numpy(), **arrays)  # fmt: skip
         tmp.replace(path)
         log(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
-    return FeatureSet.of(features, labels.astype(np.int64), templates)
+    return data
 
 
 @dataclass(frozen=True)
@@ -325,24 +337,45 @@ def episode(
     data: FeatureSet, cfg: TrainConfig, rng: random.Random, unknown_fraction: float = 0.0
 ) -> Episode:
     """Balanced languages, their regions, K in [K/2, K] templates each, and ``unknown_fraction``
-    as many regions of the seen languages left out, labelled "unknown"."""
+    as many "unknown" regions: of the seen languages left out, and (every second one, when the
+    data has them) crops without text."""
     codes = list(cfg.seen_languages)
-    ids = rng.sample(range(len(codes)), cfg.episode_languages)
+    ids = _languages(data, cfg, rng, cfg.episode_languages)
     others = [i for i in range(len(codes)) if i not in ids]
     index, targets = [], []
     for j, i in enumerate(ids):
         index += [rng.choice(data.by_language[i]) for _ in range(cfg.crops_per_language)]
         targets += [j] * cfg.crops_per_language
     n_unknown = round(unknown_fraction * len(index))
-    for _ in range(n_unknown):
-        index.append(rng.choice(data.by_language[rng.choice(others)]))
+    negatives = []
+    for u in range(n_unknown):
+        if u % 2 and len(data.negatives):
+            negatives.append(rng.randrange(len(data.negatives)))
+        else:
+            index.append(rng.choice(data.by_language[rng.choice(others)]))
         targets.append(len(ids))
     k_max = cfg.mentor.templates_per_language
     k = rng.randint(max(2, k_max // 2), k_max)
     pool = len(next(iter(data.templates.values())))
     templates = [data.templates[codes[i]][rng.sample(range(pool), k)] for i in ids]
-    return Episode(data.features[torch.from_numpy(np.array(index))], torch.tensor(targets),
-                   templates, ids)  # fmt: skip
+    features = data.features[torch.from_numpy(np.array(index, np.int64))]
+    if negatives:  # the targets list the left-out regions first: all "unknown" alike
+        features = torch.cat([features, data.negatives[torch.tensor(negatives)]])
+    return Episode(features, torch.tensor(targets), templates, ids)
+
+
+def _languages(data: FeatureSet, cfg: TrainConfig, rng: random.Random, k: int) -> list[int]:
+    """``k`` distinct language indices: uniform, or weighted by their crop counts."""
+    n = len(cfg.seen_languages)
+    if cfg.sampling == "balanced":
+        return rng.sample(range(n), k)
+    weights = [len(i) for i in data.by_language]
+    picked: list[int] = []
+    while len(picked) < k:
+        i = rng.choices(range(n), weights)[0]
+        if i not in picked:
+            picked.append(i)
+    return picked
 
 
 def train_mentor(
@@ -441,7 +474,7 @@ def train_script_id(
     data: FeatureSet, cfg: TrainConfig, init: ScriptIdNet | None = None, log=print
 ) -> ScriptIdNet:
     """The baseline: a classifier over the seen languages on the same features, class-balanced
-    batches."""
+    batches (or, with ``sampling: proportional``, batches drawn from all crops alike)."""
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     n = len(cfg.seen_languages)
@@ -452,8 +485,12 @@ def train_script_id(
     opt = torch.optim.AdamW(net.parameters(), cfg.learning_rate, weight_decay=cfg.weight_decay)
     t0 = time.time()
     for step in range(cfg.script_id_steps):
-        classes = rng.integers(0, n, cfg.script_id_batch)
-        idx = np.array([rng.choice(data.by_language[c]) for c in classes])
+        if cfg.sampling == "balanced":
+            classes = rng.integers(0, n, cfg.script_id_batch)
+            idx = np.array([rng.choice(data.by_language[c]) for c in classes])
+        else:  # every crop equally likely, as empirical risk minimisation sees the data
+            idx = rng.integers(0, len(data.labels), cfg.script_id_batch)
+            classes = data.labels[idx]
         x = data.features[torch.from_numpy(idx)].to(cfg.device)
         loss = F.cross_entropy(net(x), torch.from_numpy(classes).to(cfg.device))
         opt.zero_grad()

@@ -11,6 +11,19 @@ from typing import Protocol
 import numpy as np
 
 UNKNOWN_LANGUAGE = "unknown"
+NO_LANGUAGE = "zxx"  # ISO 639-2: no linguistic content (numbers, symbols)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a recogniser read in a region: ``text`` with its ``score`` (mean CTC confidence
+    in [0, 1]) and the ``reader`` model; or, with no reader for the region's script, empty text
+    and a ``note`` that says so."""
+
+    text: str = ""
+    score: float = 0.0
+    reader: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -19,7 +32,9 @@ class TextRegion:
 
     ``polygon_px`` is a closed polygon as (x, y) pixel corners in image coordinates, clockwise
     from the top-left; ``language`` is a registry code or :data:`UNKNOWN_LANGUAGE`;
-    ``score`` is the detection confidence in [0, 1] and ``language_score`` the language map's.
+    ``score`` is the detection confidence in [0, 1] and ``language_score`` the language map's;
+    ``text`` and ``text_score`` are the reading (empty / 0 when none), ``reader`` the model that
+    read it and ``text_note`` why there is none.
     """
 
     polygon_px: tuple[tuple[float, float], ...]
@@ -27,6 +42,9 @@ class TextRegion:
     language: str = UNKNOWN_LANGUAGE
     language_score: float = 0.0
     text: str = ""
+    text_score: float = 0.0
+    reader: str = ""
+    text_note: str = ""
 
 
 class TextDetector(Protocol):

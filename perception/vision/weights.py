@@ -26,7 +26,7 @@ from perception.vision.script_id import ScriptIdNet
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_NAME = "mentor-large"
-FORMAT = "perception-mentor/3"  # 3: heads over PP-OCRv4 recogniser features
+FORMAT = "perception-mentor/4"  # 4: heads over recogniser features of 48-px colour line crops
 _TRAIN_HINT = "train it with `perception vision train --config configs/vision/small.yaml`"
 
 
@@ -128,7 +128,7 @@ def write_card(checkpoint: Path, scenes: int, steps: int) -> Path:
         "description": (
             f"MENTOR guide + mapper + Text Finder and the script-ID baseline, trained on {scenes} "
             f"synthetic scenes for {steps} episodes, over frozen PP-OCRv4 recogniser features of "
-            "region crops"
+            "48-pixel line crops"
         ),
         "format": "perception-mentor",
         "entry": checkpoint.name,

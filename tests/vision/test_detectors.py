@@ -69,3 +69,28 @@ def test_wrong_image_type_says_what_is_expected(store):
     det = load_detector(VisionOptions(detector="ppocr"), store)
     with pytest.raises(ValueError, match="uint8"):
         det.detect(np.zeros((32, 32, 3), np.float32))
+
+
+def test_latin_regions_are_read_and_other_scripts_say_no_reader_is_installed(
+    store, random_checkpoint
+):
+    from perception.eval.detection import match_image
+    from perception.eval.wer import count_errors
+
+    image, gt = render_scene(5, ["en"], (480, 320))
+    regions = load_detector(VisionOptions(detector="ppocr"), store).detect(image)
+    m = match_image([g.polygon_px for g in gt], [g.dont_care for g in gt],
+                    [r.polygon_px for r in regions])  # fmt: skip
+    read = [(gt[i].text, regions[j]) for i, j in m.pairs]
+    assert read and all(r.reader == "ppocr-v4-rec" and 0 < r.text_score <= 1 for _, r in read)
+    counts = [count_errors(t, r.text, unit="char") for t, r in read]
+    assert sum(c.edits for c in counts) / sum(c.words for c in counts) < 0.2
+    # a language whose script the reader does not cover gets a note instead of text
+    opts = VisionOptions(detector="script-id", weights=str(random_checkpoint), languages=("ar",))
+    det = load_detector(opts, store)
+    from perception.vision.recognizer import LineOutput
+
+    out = LineOutput(torch.zeros(1, 960), (("garbage", 0.4),))
+    assert det.reading(out, 0, "ar").note.startswith("no reader installed for the arabic")
+    assert det.reading(out, 0, "zh").text == "garbage"
+    assert det.reading(out, 0, "unknown").reader == "ppocr-v4-rec"

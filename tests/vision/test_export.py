@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from perception.vision import ppocr
-from perception.vision.export import export_detector, export_finder_graph, export_region_encoder
+from perception.vision.export import export_detector, export_finder_graph, export_recogniser
 from perception.vision.mentor import Mentor, MentorConfig
-from perception.vision.recognizer import RegionFeatures
+from perception.vision.recognizer import LineRecognizer, line_batch, pool
 
 # Text Finder: a linear embedding and a scaled cosine in float32; logits within +-10.
 FINDER_ATOL = 1e-4
@@ -32,15 +32,18 @@ def test_text_finder_onnx_matches_torch_for_any_language_count(tmp_path):
 
 
 @pytest.mark.model
-def test_region_encoder_onnx_matches_onnxruntime_features(tmp_path, store):
-    path = export_region_encoder(tmp_path, store)
-    crops = torch.from_numpy(np.random.default_rng(0).random((3, 1, 32, 128)).astype(np.float32))
-    ours = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    got = ours.run(None, {"crops": crops.numpy()})[0]
-    ref = RegionFeatures(store)(crops).numpy()
-    assert got.shape == (3, 960)
-    # features are unbounded activations (magnitudes up to ~10): 1e-2 absolute
-    np.testing.assert_allclose(got, ref, atol=1e-2)
+def test_recogniser_onnx_gives_the_pipelines_readings_and_features(tmp_path, store):
+    path = export_recogniser(tmp_path, store)
+    rng = np.random.default_rng(0)
+    crops = [rng.integers(0, 255, (30, w, 3), dtype=np.uint8) for w in (40, 200, 90)]
+    batch = line_batch(crops)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    probs, steps = sess.run(None, {"x": batch.x})
+    ours = LineRecognizer(store)(crops)
+    assert probs.shape[:2] == (3, batch.x.shape[3] // 8) and steps.shape[1] == 480
+    np.testing.assert_allclose(pool(torch.from_numpy(steps), batch.steps), ours.features,
+                               atol=1e-4)  # fmt: skip
+    assert (tmp_path / "recogniser.json").is_file()
 
 
 @pytest.mark.model

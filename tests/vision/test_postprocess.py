@@ -36,10 +36,18 @@ def test_unknown_column_lowers_confidence_but_is_never_a_label_itself():
     assert [lang for lang, _ in labels] == ["unknown", "aa", "aa"]
 
 
-def test_regions_are_clipped_and_sorted():
-    cands = db_candidates(_two_boxes(), DbOptions())
-    regions = to_regions(cands, [("x", 1.0)] * len(cands), (2.0, 2.0), (100, 100))
+def test_boxes_scale_to_the_image_and_regions_are_clipped_and_sorted():
+    cands = db_candidates(_two_boxes(), DbOptions(), image_hw=(60, 80))  # half the map's size
+    assert all(c.polygon_px.dtype == np.float32 for c in cands)
+    regions = to_regions(cands, [("x", 1.0)] * len(cands))
     assert regions[0].score >= regions[1].score
     for r in regions:
         pts = np.asarray(r.polygon_px)
-        assert (pts >= 0).all() and (pts <= 99).all()
+        assert (pts >= 0).all() and (pts[:, 0] <= 79).all() and (pts[:, 1] <= 59).all()
+        assert (pts == np.round(pts)).all()  # whole pixels, as rapidocr returns them
+
+
+def test_boxes_three_pixels_or_thinner_are_dropped():
+    prob = np.zeros((64, 64), np.float32)
+    prob[30:31, 5:60] = 0.9  # one row: grows to a 3-4 px box in a quarter-size image
+    assert db_candidates(prob, DbOptions(), image_hw=(16, 16)) == []

@@ -9,7 +9,7 @@ from perception.config import from_dict
 from perception.errors import ConfigError
 from perception.vision import weights
 from perception.vision.mentor import MentorConfig
-from perception.vision.train import CropSet, FeatureSet, TrainConfig, degrade, episode, train
+from perception.vision.train import FeatureSet, TrainConfig, episode, train
 
 TINY_MENTOR = MentorConfig(embed_dim=8, templates_per_language=4)
 
@@ -32,7 +32,7 @@ def _feature_set(codes: tuple[str, ...], per: int = 5) -> FeatureSet:
     labels = np.repeat(np.arange(len(codes)), per)
     features = torch.from_numpy(np.repeat(labels, 6).reshape(-1, 6).astype(np.float32))
     templates = {c: torch.full((6, 6), float(i)) for i, c in enumerate(codes)}
-    return FeatureSet.of(features, labels, templates)
+    return FeatureSet.of(features, labels, templates, torch.full((3, 6), -1.0))
 
 
 def test_episode_is_balanced_and_labels_left_out_languages_unknown():
@@ -48,18 +48,9 @@ def test_episode_is_balanced_and_labels_left_out_languages_unknown():
         assert (language[ep.targets == j] == i).all() and int((ep.targets == j).sum()) == 4
     unknown = language[ep.targets == 3]
     assert len(unknown) == 6 and not set(unknown.tolist()) & set(ep.ids)
+    assert (unknown == -1).sum() == 3  # every second "unknown" region holds no text
     assert all(2 <= len(t) <= 4 for t in ep.templates)
     assert [int(t[0, 0]) for t in ep.templates] == ep.ids
-
-
-def test_degrade_blurs_the_chosen_fraction_and_keeps_the_range():
-    crops = torch.zeros(4, 1, 32, 128)
-    crops[:, :, 8:24, ::8] = 1.0  # thin strokes, which shrinking smears
-    assert torch.equal(degrade(crops, 0.0, random.Random(0)), crops)
-    out = degrade(crops, 1.0, random.Random(0))
-    assert out.shape == crops.shape and out.min() >= 0.0 and out.max() <= 1.0
-    assert all(not torch.equal(out[i], crops[i]) for i in range(4))
-    assert float(((out > 0.05) & (out < 0.95)).float().mean()) > 0.05  # grey: detail is lost
 
 
 @pytest.mark.model
@@ -100,40 +91,51 @@ class _FakeStore:
         return type("C", (), {"source": type("S", (), {"files": [file]})()})()
 
 
-def test_features_are_cached_and_recomputed_when_settings_change(tmp_path, monkeypatch):
+def test_features_are_cached_and_rebuilt_when_settings_change(tmp_path, monkeypatch):
     from perception.vision import train as train_mod
 
     codes = ("en", "ar", "zh")
-    labels = np.repeat(np.arange(3), 4)
-    crops = torch.from_numpy(
-        (np.arange(12)[:, None, None] * np.ones((1, 32, 128))).astype(np.uint8)
-    )
-    pools = {c: torch.full((6, 1, 32, 128), 0.5) for c in codes}
-    monkeypatch.setattr(train_mod, "load_data", lambda *a, **k: (CropSet(crops, labels), pools))
     built = []
 
-    class FakeFeatures:
-        def __init__(self, *args, **kwargs) -> None:
-            built.append(1)
+    def fake_build(cfg, store, log):
+        built.append(cfg.degrade_fraction)
+        labels = np.repeat(np.arange(3), 4)
+        features = torch.arange(12.0)[:, None].repeat(1, 4) + 10 * len(built)
+        templates = {c: torch.full((6, 4), float(i)) for i, c in enumerate(codes)}
+        return FeatureSet.of(features, labels, templates, torch.zeros(2, 4))
 
-        def __call__(self, x: torch.Tensor) -> torch.Tensor:
-            return x.flatten(1)[:, :4] * 255.0
-
-    monkeypatch.setattr(train_mod, "RegionFeatures", FakeFeatures)
+    monkeypatch.setattr(train_mod, "build_features", fake_build)
     cfg = TrainConfig(seen_languages=codes, held_out_languages=("ml",), episode_languages=2,
                       data_cache=str(tmp_path / "d.npz"), degrade_fraction=0.0)  # fmt: skip
     quiet = {"log": lambda _: None}
     first = train_mod.load_features(cfg, _FakeStore("a"), **quiet)
-    assert len(built) == 1 and first.features.shape == (12, 4)
-    torch.testing.assert_close(first.features[:, 0], torch.arange(12.0))
+    assert built == [0.0] and first.features.shape == (12, 4) and len(first.negatives) == 2
     again = train_mod.load_features(cfg, _FakeStore("a"), **quiet)
-    assert len(built) == 1 and torch.equal(again.features, first.features)
+    assert built == [0.0] and torch.equal(again.features, first.features)
+    assert [len(i) for i in again.by_language] == [4, 4, 4]
     train_mod.load_features(cfg, _FakeStore("b"), **quiet)  # another recogniser file
     assert len(built) == 2
-    more = train_mod.load_features(
+    train_mod.load_features(
         dataclasses.replace(cfg, degrade_fraction=1.0), _FakeStore("b"), **quiet
     )
-    assert len(built) == 3 and more.features.shape == (24, 4)
+    assert built == [0.0, 0.0, 1.0]
+
+
+def test_scene_crops_label_regions_and_add_crops_without_text():
+    from perception.vision.synth import render_scene
+    from perception.vision.train import NOT_TEXT, scene_crops
+
+    cfg = TrainConfig(
+        seen_languages=("en", "ar", "zh"), held_out_languages=("ml",), episode_languages=2,
+        degrade_fraction=1.0, negatives_per_scene=2,
+    )  # fmt: skip
+    image, regions = render_scene(3, ["en", "ar"], (320, 240), split="train")
+    crops, labels = scene_crops(image, regions, list(cfg.seen_languages), None, cfg,
+                                random.Random(0))  # fmt: skip
+    care = [r for r in regions if not r.dont_care]
+    assert labels.count(NOT_TEXT) <= 2 and len(labels) == 3 * len(care) + labels.count(NOT_TEXT)
+    assert all(c.ndim == 3 and c.shape[2] == 3 and c.dtype == np.uint8 for c in crops)
+    assert set(labels) - {NOT_TEXT} <= {0, 1}
 
 
 def test_fitting_the_unknown_logit_changes_nothing_else():

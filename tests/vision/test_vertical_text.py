@@ -6,13 +6,12 @@ import random
 
 import numpy as np
 import pytest
-import torch
 
 from perception.vision.api import VisionOptions, load_detector
+from perception.vision.crops import crop_views
 from perception.vision.detectors import most_confident_view
 from perception.vision.languages import load_registry, word_list
 from perception.vision.render import text_mask
-from perception.vision.script_id import crop_region, crop_views
 
 pytestmark = pytest.mark.model
 CODES = ["zh", "ja", "ko"] * 4
@@ -43,7 +42,7 @@ def _right(det, scenes, views) -> int:
     right = 0
     for (image, box), code in zip(scenes, CODES, strict=True):
         crops = views(image, box)
-        prob, classes = det.probabilities(torch.from_numpy(np.stack(crops))[:, None])
+        prob, classes = det.probabilities(det.recogniser(crops, read=False).features)
         row = most_confident_view(prob, np.zeros(len(crops), int), 1, len(classes))[0]
         right += classes[int(np.argmax(row[: len(classes)]))] == code
     return right
@@ -54,5 +53,5 @@ def test_vertical_cjk_columns_are_named_through_the_column_view(store):
     scenes = [_column_scene(c, rng) for c in CODES]
     det = load_detector(VisionOptions(), store)
     with_views = _right(det, scenes, crop_views)
-    sideways = _right(det, scenes, lambda image, box: [crop_region(image, box)])
+    sideways = _right(det, scenes, lambda image, box: crop_views(image, box)[:1])
     assert with_views >= 9 and with_views >= sideways + 3, (with_views, sideways)
