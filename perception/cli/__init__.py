@@ -16,6 +16,7 @@ from perception.cli import (
     detect_cmd,
     doctor_cmd,
     eval_cmd,
+    guard_cmd,
     languages_cmd,
     launch_cmd,
     models_cmd,
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         detect_cmd,
         languages_cmd,
         vision_cmd,
+        guard_cmd,
     ):
         module.add_parser(sub)
     return parser
