@@ -19,6 +19,7 @@ from perception.cli import (
     guard_cmd,
     languages_cmd,
     launch_cmd,
+    llm_cmd,
     models_cmd,
     record_cmd,
     transcribe_cmd,
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         languages_cmd,
         vision_cmd,
         guard_cmd,
+        llm_cmd,
     ):
         module.add_parser(sub)
     return parser

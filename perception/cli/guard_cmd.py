@@ -6,7 +6,6 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from pathlib import Path
 
 from perception.errors import PerceptionError
@@ -42,6 +41,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--bundle", default="guard-minilm", help="bundled name or .pt path")
     ev.add_argument("--llm", action="store_true", help="also the guarded LLM's refusal table")
     ev.set_defaults(run=_eval)
+
+    ex = gsub.add_parser("export", help="ONNX feature model + parity with torch")
+    ex.add_argument("out", type=Path, help="the .onnx file to write (a .json manifest beside)")
+    ex.add_argument("--bundle", default="guard-minilm", help="bundled name or .pt path")
+    ex.set_defaults(run=_export)
 
     tr = gsub.add_parser("train", help="retrain the detectors and write the bundle + card")
     tr.add_argument("--data", type=Path, help="guard data folder (default ../shared/data/guard)")
@@ -121,12 +125,9 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _latency(detectors, texts: list[str]) -> str:
     """Median wall time of one prompt check (embedding + every prompt detector), one by one."""
-    detectors.check(texts[0])  # warm-up
-    times = []
-    for text in texts:
-        start = time.perf_counter()
-        detectors.check(text)
-        times.append((time.perf_counter() - start) * 1e3)
+    from perception.llm.guard.evaluate import check_latency_ms
+
+    times = check_latency_ms(detectors, texts)
     chars = statistics.median(len(t) for t in texts)
     return (
         f"latency per prompt check on CPU: median {statistics.median(times):.1f} ms, "
@@ -146,3 +147,20 @@ def _train(args: argparse.Namespace) -> int:
     print(format_report(report))
     print(f"wrote {out} and {out.with_suffix('.yaml')}", file=sys.stderr)
     return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from perception.llm.guard import written
+    from perception.llm.guard.detectors import DetectorOptions, Detectors
+    from perception.llm.guard.export import export_embedder, parity
+
+    detectors = Detectors(DetectorOptions(bundle=args.bundle))
+    path = export_embedder(detectors.embedder, args.out)
+    texts = [t for fam in written.INJECTION.values() for t in written.expand(fam, 2)]
+    texts += [t for fam in written.BENIGN_EDGY.values() for t in written.expand(fam, 2)]
+    diffs = parity(detectors, path, texts)
+    print(
+        f"wrote {path}; torch vs onnxruntime on {len(texts)} texts: "
+        + ", ".join(f"{k} {v:.2e}" for k, v in diffs.items())
+    )
+    return 0 if diffs["prob_max_abs_diff"] < 1e-4 else 1

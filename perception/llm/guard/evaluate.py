@@ -8,6 +8,7 @@ threshold. The worst source is the positive source with the lowest AUROC.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -245,3 +246,14 @@ def format_external(figures: tuple[ExternalFigure, ...]) -> str:
             f"{f.flagged_neg:6.3f}"
         )
     return "\n".join(lines)
+
+
+def check_latency_ms(detectors, texts: list[str]) -> list[float]:
+    """Wall time of one prompt check per text, one by one, after a warm-up check."""
+    detectors.check(texts[0])
+    out = []
+    for text in texts:
+        start = time.perf_counter()
+        detectors.check(text)
+        out.append((time.perf_counter() - start) * 1e3)
+    return out

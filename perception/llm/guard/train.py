@@ -99,9 +99,9 @@ def data_summary(rows: list[Row], folder: Path | None) -> str:
     parts = [f"{k}/{s}/{sp}={n}" for (k, s, sp), n in sorted(counts.items())]
     return (
         f"shared guard data read from {folder or '../shared/data/guard'} (AdvBench MIT, "
-        "self-instruct Apache-2.0, llm-guard jailbreak templates MIT) plus text written for this project "
-        "(perception/llm/guard/written.py) and attacks built from them (data.py); held out by "
-        "source family (data.SPLITS). Rows: " + ", ".join(parts)
+        "self-instruct Apache-2.0, llm-guard jailbreak templates MIT) plus text written for "
+        "this project (perception/llm/guard/written.py) and attacks built from them (data.py); "
+        "held out by source family (data.SPLITS). Rows: " + ", ".join(parts)
     )
 
 
