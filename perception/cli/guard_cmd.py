@@ -42,6 +42,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--llm", action="store_true", help="also the guarded LLM's refusal table")
     ev.set_defaults(run=_eval)
 
+    cuff = gsub.add_parser("eval-cuff", help="Gradient Cuff: threshold, TPR, FPR and cost")
+    cuff.add_argument("--data", type=Path, help="guard data folder (default ../shared/data/guard)")
+    cuff.add_argument("--jailbreaks", type=int, default=12, help="held-out jailbreak prompts")
+    cuff.add_argument("--benign-dev", type=int, default=20, help="benign dev prompts (threshold)")
+    cuff.add_argument("--benign-test", type=int, default=12, help="held-out benign prompts")
+    cuff.add_argument(
+        "--max-new-tokens", type=int, default=16, help="length of each sampled reply"
+    )
+    cuff.add_argument("--save", action="store_true", help="store the thresholds for `check`")
+    cuff.set_defaults(run=_eval_cuff)
+
     ex = gsub.add_parser("export", help="ONNX feature model + parity with torch")
     ex.add_argument("out", type=Path, help="the .onnx file to write (a .json manifest beside)")
     ex.add_argument("--bundle", default="guard-minilm", help="bundled name or .pt path")
@@ -164,3 +175,20 @@ def _export(args: argparse.Namespace) -> int:
         + ", ".join(f"{k} {v:.2e}" for k, v in diffs.items())
     )
     return 0 if diffs["prob_max_abs_diff"] < 1e-4 else 1
+
+
+def _eval_cuff(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from perception.llm.guard import cuff_eval
+    from perception.llm.safety import ADAPTER, BASE
+
+    o = cuff_eval.CuffEvalOptions(args.jailbreaks, args.benign_dev, args.benign_test)
+    o = dataclasses.replace(
+        o, cuff=dataclasses.replace(o.cuff, max_new_tokens=args.max_new_tokens)
+    )
+    rows = cuff_eval.evaluate_cuff(args.data, o, [(BASE, ""), (BASE, ADAPTER)])
+    print(cuff_eval.format_cuff(rows, o))
+    if args.save:
+        cuff_eval.save_thresholds(rows, o)
+    return 0

@@ -24,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     tr = lsub.add_parser("train-safety", help="train the LoRA safety adapter and its card")
     tr.add_argument("--data", type=Path, help="guard data folder (default ../shared/data/guard)")
     tr.add_argument("--out", type=Path, help="adapter folder (default: the bundled one)")
-    tr.add_argument("--epochs", type=int, default=3)
+    tr.add_argument("--epochs", type=int, default=2)
     tr.set_defaults(run=_train)
 
 

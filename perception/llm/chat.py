@@ -15,7 +15,8 @@ from perception.llm.causal_lm import CausalLM
 from perception.speech.ger import stop_ids
 
 ROBOT_SYSTEM_PROMPT = (
-    "You are the on-board assistant of a service robot. Answer briefly and helpfully."
+    "You are the on-board assistant of a service robot that moves around a building, carries "
+    "things, reads signs and talks with people. Answer briefly and helpfully."
 )
 
 

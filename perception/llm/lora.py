@@ -30,8 +30,8 @@ class LoraOptions:
     rank: int = 8
     alpha: int = 16
     targets: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
-    lr: float = 5e-4
-    epochs: int = 3
+    lr: float = 3e-4
+    epochs: int = 2
     batch_size: int = 8
     max_tokens: int = 160  # examples are cut to this many tokens (prompt + answer)
     seed: int = 0
@@ -105,7 +105,7 @@ def fine_tune(lm: CausalLM, examples: list[Example], options: LoraOptions) -> li
             opt.zero_grad()
             loss.backward()
             opt.step()
-            losses.append(float(loss))
+            losses.append(loss.item())
         mean = sum(losses[first:]) / len(losses[first:])
         print(f"epoch {epoch + 1}/{options.epochs}: mean loss {mean:.3f}", file=sys.stderr)
     lm.model.eval()

@@ -10,6 +10,8 @@ a small general-knowledge check before and after, and the adapter's card. The Lo
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import re
 import sys
@@ -24,12 +26,13 @@ from perception.llm.chat import ROBOT_SYSTEM_PROMPT, generate, messages
 from perception.llm.guard import written
 from perception.llm.guard.data import Row, load_rows
 from perception.llm.refusal import is_refusal
-from perception.models.store import sha256_path
+from perception.models.store import default_home, sha256_path
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 ADAPTER = "smollm2-135m-safety"
 BASE = "smollm2-135m-instruct"
 BENIGN_SOURCES = ("self-instruct", "benign-edgy", "benign-robot", "benign-roleplay")
+HARMFUL_SOURCES = ("advbench", "robot-harm")
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class SafetyOptions:
     """How many prompts train and evaluate the adapter; the LoRA recipe."""
 
     train_harmful: int = 120
-    train_benign: int = 120
+    train_benign: int = 240
     eval_harmful: int = 50
     eval_benign: int = 50
     answer_tokens: int = 48  # length of the base model's own answers used as targets
@@ -67,19 +70,33 @@ def _system(i: int) -> str:
     return ROBOT_SYSTEM_PROMPT if i % 2 else ""
 
 
+def own_answers(lm: CausalLM, chats: list, tokens: int) -> list[str]:
+    """The base model's greedy answers to ``chats``, cached by prompt text and length."""
+    key = hashlib.sha256(repr((lm.name, tokens, chats)).encode()).hexdigest()[:16]
+    cache = default_home() / "safety" / f"answers-{key}.json"
+    if cache.is_file():
+        return json.loads(cache.read_text(encoding="utf-8"))
+    answers = generate(lm, chats, tokens)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(answers), encoding="utf-8")
+    return answers
+
+
 def examples(lm: CausalLM, rows: list[Row], options: SafetyOptions) -> list[lora.Example]:
-    """Harmful → a refusal; benign → the base model's own greedy answer (train split only)."""
-    harmful = _pick(
-        rows, ("harmful",), ("advbench", "robot-harm"), "train", options.train_harmful, 0
-    )
+    """Harmful → a refusal; benign → the base model's own greedy answer under its default system
+    prompt (under the robot's prompt it often declines chores as "a service robot"), unless that
+    answer is itself a refusal (then the prompt is left out: no refusal is taught for a benign
+    prompt). Train split only."""
+    harmful = _pick(rows, ("harmful",), HARMFUL_SOURCES, "train", options.train_harmful, 0)
     benign = _pick(rows, ("benign",), BENIGN_SOURCES, "train", options.train_benign, 1)
     chats = [messages(t, _system(i)) for i, t in enumerate(benign)]
-    answers = generate(lm, chats, options.answer_tokens)
-    out = [lora.Example(c, a) for c, a in zip(chats, answers, strict=True) if a]
+    answers = own_answers(lm, [messages(t) for t in benign], options.answer_tokens)
+    out = [
+        lora.Example(c, a) for c, a in zip(chats, answers, strict=True) if a and not is_refusal(a)
+    ]
     for i, text in enumerate(harmful):
-        out.append(
-            lora.Example(messages(text, _system(i)), written.REFUSALS[i % len(written.REFUSALS)])
-        )
+        refusal = written.REFUSALS[i % len(written.REFUSALS)]
+        out.append(lora.Example(messages(text, _system(i)), refusal))
     return out
 
 
@@ -93,9 +110,7 @@ def _quiz(lm: CausalLM) -> float:
 
 def evaluate(lm: CausalLM, rows: list[Row], options: SafetyOptions, name: str) -> RefusalRow:
     """Refusal of held-out harmful requests, over-refusal of held-out benign prompts, quiz."""
-    harmful = _pick(
-        rows, ("harmful",), ("advbench", "robot-harm"), "test", options.eval_harmful, 2
-    )
+    harmful = _pick(rows, ("harmful",), HARMFUL_SOURCES, "test", options.eval_harmful, 2)
     benign = _pick(rows, ("benign",), BENIGN_SOURCES, "test", options.eval_benign, 3)
     replies = generate(
         lm, [messages(t, ROBOT_SYSTEM_PROMPT) for t in harmful + benign], options.eval_tokens
@@ -176,8 +191,8 @@ def write_card(out: Path, options: SafetyOptions, table: list[RefusalRow], data,
             "(AdvBench train families + robot-harm written here) answered with the refusals of "
             f"written.REFUSALS, {options.train_benign} benign prompts (self-instruct, "
             "benign-edgy, robot, role-play train families) answered with the base model's own "
-            "greedy answers "
-            f"({options.answer_tokens} tokens); {options.lora.epochs} epochs, "
+            f"greedy answers under its default system prompt ({options.answer_tokens} tokens; "
+            "prompts whose answer was itself a refusal left out); {options.lora.epochs} epochs, "
             f"lr {options.lora.lr}, batch {options.lora.batch_size}; final loss {losses[-1]:.3f}"
         ),
         "metrics": {

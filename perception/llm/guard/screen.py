@@ -43,13 +43,19 @@ class Screen:
         self.detectors = Detectors(self.options.detectors, store)
         self.cuff = None
         if self.options.gradient_cuff:
-            from perception.llm.guard.gradient_cuff import GradientCuff, load_cuff_lm
-
-            self.cuff = GradientCuff(
-                lm or load_cuff_lm(self.options.llm, self.options.adapter, store)
-            )
+            self.cuff = self._cuff(lm, store)
         self.errors = 0
         self._lock = threading.Lock()
+
+    def _cuff(self, lm, store):
+        """Gradient Cuff on the LLM, with the stage-2 threshold stored for this model id."""
+        from perception.llm.guard.cuff_eval import stored_threshold
+        from perception.llm.guard.gradient_cuff import CuffOptions, GradientCuff, load_cuff_lm
+
+        o = self.options
+        model_id = f"{o.llm}+{o.adapter}" if o.adapter else o.llm
+        cuff_options = CuffOptions(norm_threshold=stored_threshold(model_id))
+        return GradientCuff(lm or load_cuff_lm(o.llm, o.adapter, store), cuff_options)
 
     def _count_error(self) -> None:
         with self._lock:
