@@ -116,6 +116,7 @@ def save(lm: CausalLM, folder: Path) -> list[Path]:
     """Write the adapter (config + weights, float16) to ``folder``; returns the files."""
     safetensors = require("safetensors.torch", "llm")
     lm.model.save_pretrained(str(folder))
+    (Path(folder) / "README.md").unlink(missing_ok=True)  # peft's empty template card
     weights = Path(folder) / "adapter_model.safetensors"
     tensors = safetensors.load_file(str(weights))
     safetensors.save_file({k: v.half().contiguous() for k, v in tensors.items()}, str(weights))

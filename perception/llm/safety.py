@@ -82,18 +82,29 @@ def own_answers(lm: CausalLM, chats: list, tokens: int) -> list[str]:
     return answers
 
 
+def _is_command(row: Row) -> bool:
+    return (
+        row.source == "benign-robot" and row.family != "questions" or row.family == "robot_tasks"
+    )
+
+
 def examples(lm: CausalLM, rows: list[Row], options: SafetyOptions) -> list[lora.Example]:
-    """Harmful → a refusal; benign → the base model's own greedy answer under its default system
-    prompt (under the robot's prompt it often declines chores as "a service robot"), unless that
-    answer is itself a refusal (then the prompt is left out: no refusal is taught for a benign
-    prompt). Train split only."""
+    """Harmful → a refusal; a robot command → an acknowledgement written here; other benign
+    prompts → the base model's own greedy answer under its default system prompt (under the
+    robot's prompt it often declines as "a service robot"), unless that answer is itself a
+    refusal (then the prompt is left out: no refusal is taught for a benign prompt). Train split
+    only."""
     harmful = _pick(rows, ("harmful",), HARMFUL_SOURCES, "train", options.train_harmful, 0)
-    benign = _pick(rows, ("benign",), BENIGN_SOURCES, "train", options.train_benign, 1)
-    chats = [messages(t, _system(i)) for i, t in enumerate(benign)]
-    answers = own_answers(lm, [messages(t) for t in benign], options.answer_tokens)
-    out = [
-        lora.Example(c, a) for c, a in zip(chats, answers, strict=True) if a and not is_refusal(a)
-    ]
+    pool = [r for r in rows if r.kind == "benign" and r.source in BENIGN_SOURCES]
+    pool = [r for r in pool if r.split == "train"]
+    benign = random.Random(1).sample(pool, min(options.train_benign, len(pool)))
+    answers = own_answers(lm, [messages(r.text) for r in benign], options.answer_tokens)
+    out = []
+    for i, (row, answer) in enumerate(zip(benign, answers, strict=True)):
+        acks = written.ACKNOWLEDGEMENTS
+        target = acks[i % len(acks)] if _is_command(row) else answer
+        if target and not is_refusal(target):
+            out.append(lora.Example(messages(row.text, _system(i)), target))
     for i, text in enumerate(harmful):
         refusal = written.REFUSALS[i % len(written.REFUSALS)]
         out.append(lora.Example(messages(text, _system(i)), refusal))
@@ -190,9 +201,10 @@ def write_card(out: Path, options: SafetyOptions, table: list[RefusalRow], data,
             f"data, shared folder read at run time): {options.train_harmful} harmful requests "
             "(AdvBench train families + robot-harm written here) answered with the refusals of "
             f"written.REFUSALS, {options.train_benign} benign prompts (self-instruct, "
-            "benign-edgy, robot, role-play train families) answered with the base model's own "
+            "benign-edgy, robot, role-play train families): robot commands answered with the "
+            "acknowledgements of written.ACKNOWLEDGEMENTS, the rest with the base model's own "
             f"greedy answers under its default system prompt ({options.answer_tokens} tokens; "
-            "prompts whose answer was itself a refusal left out); {options.lora.epochs} epochs, "
+            f"prompts whose answer was itself a refusal left out); {options.lora.epochs} epochs, "
             f"lr {options.lora.lr}, batch {options.lora.batch_size}; final loss {losses[-1]:.3f}"
         ),
         "metrics": {
