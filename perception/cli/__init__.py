@@ -16,8 +16,10 @@ from perception.cli import (
     detect_cmd,
     doctor_cmd,
     eval_cmd,
+    guard_cmd,
     languages_cmd,
     launch_cmd,
+    llm_cmd,
     models_cmd,
     record_cmd,
     transcribe_cmd,
@@ -46,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         detect_cmd,
         languages_cmd,
         vision_cmd,
+        guard_cmd,
+        llm_cmd,
     ):
         module.add_parser(sub)
     return parser

@@ -1,1 +1,3 @@
-"""On-device LLM services: loading causal LMs offline (and, later, guardrails and DEFT)."""
+"""On-device LLM services: loading causal LMs offline, LoRA adapters (the safety adapter), chat
+generation, the guarded services' logic, and the guardrails (``guard``: compact detectors and
+Gradient Cuff)."""

@@ -17,6 +17,8 @@ from perception.errors import require
 from perception.models.cards import ModelCard
 from perception.models.store import ModelStore
 
+ADAPTER_DIR = Path(__file__).resolve().parent / "weights"  # bundled adapters, cards beside
+
 
 @dataclass(frozen=True)
 class CausalLM:
@@ -54,13 +56,27 @@ def convert_gguf_folder(staging: Path, card: ModelCard) -> list[str]:
 
 
 def load_causal_lm(
-    name_or_path: str, store: ModelStore | None = None, device: str = "cpu"
+    name_or_path: str, store: ModelStore | None = None, device: str = "cpu", adapter: str = ""
 ) -> CausalLM:
-    """Load a card's model (checksums verified) or a local HF folder."""
+    """Load a card's model (checksums verified) or a local HF folder; ``adapter`` is a bundled
+    adapter's name (its card in ``perception/llm/weights``, checked) or a peft folder, merged
+    into the weights."""
     _offline()
     transformers = require("transformers", "llm")
     path = Path(name_or_path)
     folder = path if path.is_dir() else (store or ModelStore()).resolve(name_or_path)
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder))
     model = transformers.AutoModelForCausalLM.from_pretrained(str(folder)).to(device).eval()
-    return CausalLM(name_or_path, model, tokenizer)
+    lm = CausalLM(name_or_path, model, tokenizer)
+    return _with_adapter(lm, adapter) if adapter else lm
+
+
+def _with_adapter(lm: CausalLM, adapter: str) -> CausalLM:
+    from perception.llm import lora
+    from perception.models.bundled import checked_entry
+
+    path = Path(adapter)
+    if not path.is_dir():
+        hint = "train it with `perception llm train-safety`"
+        path = checked_entry(ADAPTER_DIR, adapter, hint)
+    return lora.load(lm, path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -27,6 +27,8 @@ Task = Literal[
     "text-direction",
     "sentence-embedding",
     "vad",
+    "text-classification",
+    "llm-adapter",
 ]
 
 
@@ -97,6 +99,9 @@ class ModelCard:
     inputs: tuple[TensorSpec, ...] = ()
     outputs: tuple[TensorSpec, ...] = ()
     scripts: tuple[str, ...] = ()  # text-recognition: the scripts it reads (registry names)
+    base: str = ""  # an adapter's base model card; a classifier's feature model card
+    training: str = ""  # what it was trained on (sources, licences, splits), for trained files
+    metrics: dict[str, float] = field(default_factory=dict)  # measured figures, dotted names
 
     def __post_init__(self) -> None:
         check(

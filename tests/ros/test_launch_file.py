@@ -22,7 +22,11 @@ def _write(tmp_path: Path, doc: dict) -> Path:
 
 def test_project_launch_file_parses_with_defaults_and_overrides():
     plan = load_launch(REPO / "launch/perception.launch.yaml", {"use_vision": "false"})
-    assert [n.exec for n in plan.nodes] == ["wav_source", "speech"]
+    assert [n.exec for n in plan.nodes] == ["wav_source", "speech", "llm_service"]
+    llm = plan.nodes[2]
+    assert ("transcript", "/speech/transcript") in llm.remaps
+    assert ("regions", "/text/regions") in llm.remaps
+    assert dict(llm.params)["adapter"] == "smollm2-135m-safety"
     speech = plan.nodes[1]
     assert dict(speech.params)["fusion"] == "none"
     assert speech.param_files == ((REPO / "launch/params/speech.yaml").resolve(),)
@@ -142,8 +146,17 @@ def test_robot_launch_file_passes_topics_and_types_to_the_nodes():
         REPO / "launch/robot.launch.yaml",
         {"image_topic": "/cam/c", "image_type": "sensor_msgs/msg/Image", "audio_topic": "/mic"},
     )
-    speech, text = plan.nodes
+    speech, text = plan.nodes  # the LLM node only with use_llm:=true
     assert dict(speech.params)["node.audio_type"] == "audio_common_msgs/msg/AudioStamped"
     assert ("audio", "/mic") in speech.remaps
     assert dict(text.params)["node.image_type"] == "sensor_msgs/msg/Image"
     assert ("image", "/cam/c") in text.remaps
+
+
+def test_robot_launch_file_routes_transcripts_and_scene_text_to_the_llm():
+    plan = load_launch(
+        REPO / "launch/robot.launch.yaml", {"use_llm": "true", "transcript_topic": "/t"}
+    )
+    llm = plan.nodes[-1]
+    assert llm.exec == "llm_service" and ("transcript", "/t") in llm.remaps
+    assert ("regions", "/text/regions") in llm.remaps

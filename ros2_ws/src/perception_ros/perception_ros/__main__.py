@@ -15,6 +15,7 @@ NODES = (
     "camera_source",
     "microphone_source",
     "bag_player",
+    "llm_service",
 )
 
 

@@ -35,6 +35,7 @@ RESULT_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)  # res
 
 class ModelNode(LifecycleNode):
     options_class: type = object  # the model options dataclass (set by subclasses)
+    executor_threads = 2  # callbacks that may run at once (a service node blocks one per request)
 
     def __init__(self, name: str, **kwargs: Any) -> None:
         super().__init__(name, **kwargs)  # kwargs: context, parameter_overrides (tests)
@@ -156,6 +157,7 @@ class ModelNode(LifecycleNode):
             KeyValue(key=k, value=f"{v:.3f}" if isinstance(v, float) else str(v))
             for k, v in s.__dict__.items()
         ]
+        values += [KeyValue(key=k, value=str(v)) for k, v in self.extra_diagnostics().items()]
         level = DiagnosticStatus.WARN if s.dropped or s.failed else DiagnosticStatus.OK
         status = DiagnosticStatus(
             level=level,
@@ -167,6 +169,10 @@ class ModelNode(LifecycleNode):
         msg = DiagnosticArray(status=[status])
         msg.header.stamp = self.get_clock().now().to_msg()
         self._diag_pub.publish(msg)
+
+    def extra_diagnostics(self) -> dict[str, object]:
+        """Node-specific counters added to the diagnostics' values (none by default)."""
+        return {}
 
     # subclass interface: every node (text_detector, speech) overrides all three --------------
     def load(self, options: Any) -> Any:
@@ -199,7 +205,7 @@ def spin(node_class: type, name: str) -> int:
                 code = 1
                 return code
             node.trigger_activate()
-        executor = MultiThreadedExecutor(num_threads=2)
+        executor = MultiThreadedExecutor(num_threads=getattr(node, "executor_threads", 2))
         executor.add_node(node)
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):

@@ -1,0 +1,1 @@
+"""Guardrails for the on-board LLM: compact harm detectors and Gradient Cuff."""

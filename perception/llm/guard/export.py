@@ -1,0 +1,99 @@
+"""ONNX export of the detectors' feature model, and an onnxruntime embedder with the same
+interface, for targets without torch.
+
+Owns the exported graph (MiniLM + mean pooling + L2 normalisation: ``input_ids``,
+``attention_mask`` (B, T) int64 → ``embedding`` (B, 384) float32, dynamic batch and length), its
+manifest (opset, source checksum, package versions) and the parity check against torch. The heads
+are a few hundred numbers and run in numpy on either runtime.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from perception import __version__
+from perception.errors import require
+from perception.llm.guard.detectors import Detectors
+from perception.llm.guard.features import Embedder
+
+OPSET = 17
+
+
+class _Pooled(torch.nn.Module):
+    """MiniLM → mean pooling over real tokens → L2 normalisation (as Embedder.embed_windows)."""
+
+    def __init__(self, encoder: torch.nn.Module) -> None:
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask[..., None].to(hidden.dtype)  # (B, T, 1)
+        pooled = (hidden * mask).sum(1) / mask.sum(1)
+        return torch.nn.functional.normalize(pooled, dim=-1)  # (B, 384)
+
+
+def export_embedder(embedder: Embedder, path: Path) -> Path:
+    """Write the pooled encoder to ``path`` (.onnx) and a manifest beside it (.json)."""
+    module = _Pooled(embedder.model).eval()
+    ids = torch.tensor([embedder.windows("an example sentence to trace")[0]])
+    mask = torch.ones_like(ids)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
+    torch.onnx.export(
+        module,
+        (ids, mask),
+        str(path),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["embedding"],
+        dynamic_axes={**axes, "embedding": {0: "batch"}},
+        opset_version=OPSET,
+        dynamo=False,
+    )
+    manifest = {
+        "perception": __version__,
+        "torch": torch.__version__,
+        "opset": OPSET,
+        "source": embedder.options.model,
+        "precision": "float32",
+        "inputs": {"input_ids": ["batch", "tokens"], "attention_mask": ["batch", "tokens"]},
+        "outputs": {"embedding": ["batch", 384]},
+    }
+    path.with_suffix(".json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    return path
+
+
+class OnnxEmbedder(Embedder):
+    """:class:`Embedder` whose window embeddings come from the exported graph (onnxruntime)."""
+
+    def __init__(self, torch_embedder: Embedder, onnx_path: Path, threads: int = 1) -> None:
+        ort = require("onnxruntime", "llm")
+        self.options, self.tokenizer = torch_embedder.options, torch_embedder.tokenizer
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(str(onnx_path), so, providers=["CPUExecutionProvider"])
+
+    def embed_windows(self, windows: list[list[int]]) -> np.ndarray:
+        out = []
+        for start in range(0, len(windows), self.options.batch_windows):
+            batch = windows[start : start + self.options.batch_windows]
+            width = max(len(w) for w in batch)
+            ids = np.zeros((len(batch), width), np.int64)
+            mask = np.zeros((len(batch), width), np.int64)
+            for i, w in enumerate(batch):
+                ids[i, : len(w)], mask[i, : len(w)] = w, 1
+            out.append(self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0])
+        return np.concatenate(out, axis=0)
+
+
+def parity(detectors: Detectors, onnx_path: Path, texts: list[str]) -> dict[str, float]:
+    """Largest absolute differences, torch vs onnxruntime: features and detector probabilities."""
+    onnx = OnnxEmbedder(detectors.embedder, onnx_path)
+    a, b = detectors.embedder(texts), onnx(texts)
+    heads = detectors.bundle.heads
+    probs = max(float(np.abs(h.prob(a) - h.prob(b)).max()) for h in heads.values())
+    return {"feature_max_abs_diff": float(np.abs(a - b).max()), "prob_max_abs_diff": probs}
