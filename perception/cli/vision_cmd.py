@@ -91,7 +91,7 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from perception.vision.evaluate import EvalConfig, evaluate, format_tables
+    from perception.vision.evaluate import EvalConfig, evaluate, format_sweep, format_tables
 
     cfg = load_yaml(EvalConfig, args.config) if args.config else from_dict(EvalConfig, {})
     overrides = {
@@ -103,6 +103,9 @@ def _eval(args: argparse.Namespace) -> int:
     cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
     results = evaluate(cfg)
     print(format_tables(results, tuple(cfg.unseen_languages)))
+    if cfg.sweep_thresholds:
+        print("\nlanguage threshold sweep (fractions of matched regions, same pass):")
+        print(format_sweep(results, tuple(cfg.sweep_thresholds)))
     return 0
 
 

@@ -24,6 +24,7 @@ from perception.models.store import ModelStore
 from perception.vision.api import VisionOptions, load_detector
 from perception.vision.synth import GroundTruth, render_scene
 from perception.vision.train import SEEN
+from perception.vision.types import UNKNOWN_LANGUAGE
 
 EVAL_SEED_OFFSET = 1_000_000
 
@@ -41,14 +42,60 @@ class EvalConfig:
     weights: str = ""
     threads: int = 1
     language_threshold: float = 0.3
+    # further thresholds reported from the same pass (a region's best language and its
+    # probability do not depend on the threshold, so one run at 0 gives every threshold)
+    sweep_thresholds: tuple[float, ...] = (0.0, 0.3, 0.5, 0.7)
 
 
 @dataclass(frozen=True)
 class LanguageRecord:
-    """One matched ground-truth region: its true language and the detector's label."""
+    """One matched ground-truth region: its true language, the detector's label at the
+    evaluated threshold, and the best language's probability (the detector runs at threshold
+    0, so ``best`` is its label whatever its probability)."""
 
     truth: str
     predicted: str
+    best: str = ""
+    probability: float = 0.0
+
+
+def relabel(records: list[LanguageRecord], threshold: float) -> list[LanguageRecord]:
+    """The same records as a detector with ``language_threshold=threshold`` labels them."""
+    return [
+        LanguageRecord(
+            r.truth,
+            r.best if r.probability >= threshold else UNKNOWN_LANGUAGE,
+            r.best,
+            r.probability,
+        )
+        for r in records
+    ]
+
+
+@dataclass(frozen=True)
+class ThresholdRow:
+    """At one threshold, fractions of one set's matched regions named right and "unknown"."""
+
+    threshold: float
+    right: float
+    unknown: float
+
+
+def sweep(
+    records: tuple[LanguageRecord, ...], thresholds: tuple[float, ...]
+) -> list[ThresholdRow]:
+    rows = []
+    for t in thresholds:
+        rs = relabel(list(records), t)
+        n = max(len(rs), 1)
+        rows.append(
+            ThresholdRow(
+                t,
+                sum(r.truth == r.predicted for r in rs) / n,
+                sum(r.predicted == UNKNOWN_LANGUAGE for r in rs) / n,
+            )
+        )
+    return rows
 
 
 @dataclass(frozen=True)
@@ -95,7 +142,11 @@ def scene_sets(cfg: EvalConfig) -> dict[str, list[tuple[np.ndarray, list[GroundT
     return out
 
 
-def evaluate_set(detector, scenes: list[tuple[np.ndarray, list[GroundTruth]]]) -> SetResult:
+def evaluate_set(
+    detector, scenes: list[tuple[np.ndarray, list[GroundTruth]]], threshold: float = 0.0
+) -> SetResult:
+    """One detector (built with ``language_threshold=0``) on one scene set; its labels are
+    reported as at ``threshold``."""
     matches: list[ImageMatch] = []
     records: list[LanguageRecord] = []
     recall: list[tuple[str, bool]] = []
@@ -108,10 +159,16 @@ def evaluate_set(detector, scenes: list[tuple[np.ndarray, list[GroundTruth]]]) -
         )
         matches.append(m)
         found = dict(m.pairs)
-        records.extend(LanguageRecord(gt[i].language, regions[j].language) for i, j in m.pairs)
+        records.extend(
+            LanguageRecord(
+                gt[i].language, regions[j].language, regions[j].language, regions[j].language_score
+            )
+            for i, j in m.pairs
+        )
         recall.extend((gt[i].language, i in found) for i in m.care_gt)
         readings.extend((gt[i].text, regions[j].text) for i, j in m.pairs if regions[j].reader)
     seconds = (time.perf_counter() - t0) / max(len(scenes), 1)
+    records = relabel(records, threshold)
     acc = float(np.mean([r.truth == r.predicted for r in records])) if records else 0.0
     return SetResult(score(matches), acc, tuple(records), tuple(recall), seconds, tuple(readings))
 
@@ -128,10 +185,12 @@ def evaluate(cfg: EvalConfig, store: ModelStore | None = None, log=print) -> lis
             weights=cfg.weights,
             threads=cfg.threads,
             languages=languages,
-            language_threshold=cfg.language_threshold,
+            language_threshold=0.0,
         )
         detector = load_detector(options, store)
-        per_set = {s: evaluate_set(detector, scenes) for s, scenes in sets.items()}
+        per_set = {
+            s: evaluate_set(detector, scenes, cfg.language_threshold) for s, scenes in sets.items()
+        }
         log(f"evaluated {name}")
         results.append(_with_groups(name, per_set))
     return results
@@ -151,6 +210,21 @@ def _with_groups(name: str, per_set: dict[str, SetResult]) -> DetectorResult:
         recall, lambda r: r[0], lambda rs: float(np.mean([m for _, m in rs])), "recall", True
     )
     return DetectorResult(name, per_set, acc, rec)
+
+
+def format_sweep(results: list[DetectorResult], thresholds: tuple[float, ...]) -> str:
+    """Per labeller and threshold: fractions right and "unknown" in each scene set."""
+    sets = list(results[0].sets)
+    head = " | ".join(f"{s} right | {s} unknown" for s in sets)
+    lines = [f"| labeller | threshold | {head} |", "|---" * (2 + 2 * len(sets)) + "|"]
+    for res in results:
+        if not any(r.records for r in res.sets.values()) or res.name == "ppocr":
+            continue
+        rows = {s: sweep(res.sets[s].records, thresholds) for s in sets}
+        for k, t in enumerate(thresholds):
+            cells = " | ".join(f"{rows[s][k].right:.3f} | {rows[s][k].unknown:.3f}" for s in sets)
+            lines.append(f"| {res.name} | {t:g} | {cells} |")
+    return "\n".join(lines)
 
 
 def format_tables(results: list[DetectorResult], unseen: tuple[str, ...]) -> str:
