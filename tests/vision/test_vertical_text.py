@@ -14,7 +14,7 @@ from perception.vision.languages import load_registry, word_list
 from perception.vision.render import text_mask
 
 pytestmark = pytest.mark.model
-CODES = ["zh", "ja", "ko"] * 4
+CODES = ["zh", "ja", "ko"] * 8
 
 
 def _column_scene(code: str, rng: random.Random) -> tuple[np.ndarray, np.ndarray]:
@@ -54,4 +54,4 @@ def test_vertical_cjk_columns_are_named_through_the_column_view(store):
     det = load_detector(VisionOptions(), store)
     with_views = _right(det, scenes, crop_views)
     sideways = _right(det, scenes, lambda image, box: crop_views(image, box)[:1])
-    assert with_views >= 9 and with_views >= sideways + 3, (with_views, sideways)
+    assert with_views >= 18 and with_views >= sideways + 3, (with_views, sideways)
