@@ -1,0 +1,51 @@
+"""``perception export`` end to end on the small models: files, manifests, plan, summary."""
+
+import json
+
+import pytest
+
+from perception.cli import main
+from perception.export.manifest import read_manifest
+from perception.export.profiles import load_profile
+from perception.export.run import run_export
+from perception.models.store import sha256_file
+
+# probabilities (VAD, detector map) in [0, 1]: float32 graphs vs their references
+PROB_ATOL = 1e-4
+
+
+@pytest.mark.model
+def test_jetson_export_writes_graphs_checks_manifests_and_the_engine_plan(tmp_path, capsys):
+    out = tmp_path / "jetson"
+    code = main(["export", "--target", "jetson-orin-nano", "--out", str(out),
+                 "--models", "vad,detector,llm"])  # fmt: skip
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "[1/3] vad" in printed and "[3/3] llm" in printed and "import tensorrt" in printed
+    assert "| model | graph |" in printed and "not exported" in printed
+    for name in ("silero_vad.onnx", "detector.onnx"):
+        manifest = read_manifest(out / name)
+        assert manifest.sha256 == sha256_file(out / name) and manifest.kind == "onnx"
+        assert manifest.trtexec.startswith(f"trtexec --onnx={name}")
+        assert "--fp16" in manifest.trtexec and "--jetson-orin-nano" not in manifest.trtexec
+        assert manifest.rebuild.startswith("perception export --target jetson-orin-nano")
+    detector = read_manifest(out / "detector.onnx")
+    assert detector.inputs["x"][2:] == ("height", "width")
+    assert detector.profiles["x"].max == (1, 3, 1280, 1280)
+    plan = (out / "build_engines.sh").read_text().splitlines()
+    assert sum(line.startswith("trtexec ") for line in plan) == 2
+    detector_checks = json.loads((out / "checks.json").read_text())["detector"]
+    assert detector_checks["checker"] == "ok" and detector_checks["unsupported"]["10.15"] == []
+    assert not list(out.glob("*.engine"))  # nothing claims an engine here
+
+
+@pytest.mark.model
+def test_cpu_int8_export_measures_each_graph_against_its_reference(tmp_path):
+    results = run_export(load_profile("cpu"), tmp_path, ("vad", "detector"), "int8",
+                         say=lambda _: None)  # fmt: skip
+    graphs = {g.graph: g for r in results for g in r.graphs}
+    assert graphs["silero_vad"].parity < PROB_ATOL and graphs["detector"].parity < PROB_ATOL
+    detector = graphs["detector"]
+    assert detector.int8_file == "detector.int8.onnx" and (tmp_path / detector.int8_file).is_file()
+    assert detector.int8_parity is not None and detector.int8_parity > detector.parity
+    assert detector.engine == "onnxruntime target" and not (tmp_path / "build_engines.sh").exists()
