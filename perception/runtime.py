@@ -35,8 +35,9 @@ def pick_providers(available: list[str], device: str) -> list[str]:
     return chosen or ["CPUExecutionProvider"]
 
 
-def ort_session(path: Path, device: str = "auto", threads: int = 0) -> OrtSession:
-    """An onnxruntime session over ``path`` with the providers :func:`pick_providers` selects.
+def ort_session(path: Path | bytes, device: str = "auto", threads: int = 0) -> OrtSession:
+    """An onnxruntime session over ``path`` (or a serialised graph) with the providers
+    :func:`pick_providers` selects.
 
     Args:
         device: ``cpu``, ``cuda[:N]`` or ``auto`` (GPU providers when onnxruntime has them).
@@ -49,7 +50,9 @@ def ort_session(path: Path, device: str = "auto", threads: int = 0) -> OrtSessio
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
     wanted = pick_providers(ort.get_available_providers(), device)
-    session = ort.InferenceSession(str(path), options, providers=wanted)
+    in_memory = isinstance(path, bytes)
+    session = ort.InferenceSession(path if in_memory else str(path), options, providers=wanted)
     got = tuple(session.get_providers())
-    log.info("onnxruntime %s: providers %s", Path(path).name, ", ".join(got))
-    return OrtSession(session, got, str(path))
+    name = "in-memory graph" if in_memory else Path(path).name
+    log.info("onnxruntime %s: providers %s", name, ", ".join(got))
+    return OrtSession(session, got, name)

@@ -150,3 +150,46 @@ def check_engine(manifest: Manifest, here: Machine) -> None:
             + "; for ".join(problems)
             + f"; rebuild it on this machine with `{manifest.rebuild}`"
         )
+
+
+def onnx_manifest(
+    path: Path, source: Path, source_sha256: str, rebuild: str, **fields
+) -> Manifest:
+    """The manifest of an fp32 ONNX graph file: its inputs' axes and outputs read from the file,
+    tool versions from this process; ``fields`` sets any other :class:`Manifest` field."""
+    import onnx
+    import onnxruntime
+    import torch
+
+    from perception import __version__
+
+    model = onnx.load(str(path), load_external_data=False)
+    inputs = {
+        i.name: tuple(d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim)
+        for i in model.graph.input
+    }
+    opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
+    tools = {
+        "torch": torch.__version__,
+        "onnx": onnx.__version__,
+        "onnxruntime": onnxruntime.__version__,
+    }
+    base = dict(
+        model=path.stem, file=path.name, kind="onnx", sha256=sha256_file(path), source=str(source),
+        source_sha256=source_sha256, precision="fp32", project_version=__version__,
+        rebuild=rebuild, opset=opset, inputs=inputs,
+        outputs=tuple(o.name for o in model.graph.output), tools=tools,
+    )  # fmt: skip
+    return Manifest(**{**base, **fields})
+
+
+def graphs_current(paths: list[Path], source_sha256: str) -> bool:
+    """True when every file exists, matches its manifest, and was built from this source."""
+    try:
+        for path in paths:
+            manifest = read_manifest(path)
+            check_file(manifest, path)
+            check_source(manifest, source_sha256)
+    except (ManifestMismatch, FileNotFoundError):
+        return False
+    return True

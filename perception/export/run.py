@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from perception import __version__
@@ -19,7 +19,7 @@ from perception.config import to_dict
 from perception.errors import PerceptionError
 from perception.export.checks import GraphReport, check_graph, load_op_tables
 from perception.export.graphs import EXPORTERS, Graph, Skipped
-from perception.export.manifest import Manifest, write_manifest
+from perception.export.manifest import Manifest, onnx_manifest, write_manifest
 from perception.export.profiles import ExportProfile, Precision
 from perception.export.tensorrt import (
     BuildPlan,
@@ -73,6 +73,8 @@ def run_export(
     store = store or ModelStore()
     out.mkdir(parents=True, exist_ok=True)
     tables = load_op_tables()
+    if precision == "fp16" and profile.runtime == "onnxruntime":
+        say("fp16 on an onnxruntime target: the graphs stay fp32 (no fp16 speed-up on CPUs)")
     can_build = profile.runtime == "tensorrt" and _tensorrt_here(say)
     results, reports = [], {}
     for i, model in enumerate(models, 1):
@@ -212,43 +214,20 @@ def _rebuild(profile: ExportProfile, out: Path, precision: str) -> str:
 
 
 def _manifest(graph: Graph, profile, out, precision, report, plan, parity) -> None:
-    import onnx
-    import onnxruntime
-    import torch
-
-    model = onnx.load(str(graph.path), load_external_data=False)
-    inputs = {
-        i.name: tuple(d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim)
-        for i in model.graph.input
-    }
     notes = [f"max |onnxruntime - {graph.reference}| on project data: {parity:.3e}"]
     notes += list(report.pitfalls)
     if plan is not None:
-        notes.append(f"engine precision {precision}; ONNX graph itself is fp32")
-    manifest = Manifest(
+        notes.append(f"engine precision {precision}; the ONNX graph itself is fp32")
+    manifest = onnx_manifest(
+        graph.path,
+        graph.source,
+        sha256_path(graph.source),
+        _rebuild(profile, out, precision) + f" --models {graph.model}",
         model=graph.name,
-        file=graph.path.name,
-        kind="onnx",
-        sha256=sha256_file(graph.path),
-        source=str(graph.source),
-        source_sha256=sha256_path(graph.source),
-        precision="fp32",
-        project_version=__version__,
-        rebuild=_rebuild(profile, out, precision) + f" --models {graph.model}",
-        opset=report.opset,
-        inputs=inputs,
-        outputs=tuple(o.name for o in model.graph.output),
         profiles=profile.shapes.get(graph.name, {}),
-        tools={
-            "torch": torch.__version__,
-            "onnx": onnx.__version__,
-            "onnxruntime": onnxruntime.__version__,
-        },  # fmt: skip
         trtexec=trtexec_command(plan) if plan is not None else "",
         notes=tuple(notes),
     )
-    if plan is None:
-        manifest = replace(manifest, trtexec="")
     write_manifest(manifest, out)
 
 

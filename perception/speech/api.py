@@ -134,7 +134,7 @@ class SpeechRecognizer:
         checkpoint = model_path(options.asr.model, self.store)
         whisper_model = load_whisper(checkpoint, device)
         onnx = load_runtime(options.asr, whisper_model, checkpoint, self.store, device)
-        self.providers: tuple[str, ...] = onnx.providers if onnx is not None else ("torch",)
+        self.providers: tuple[str, ...] = onnx.providers if onnx else (f"torch:{device}",)
         self.acoustic = AcousticModel(
             whisper_model,
             options.asr.language,

@@ -99,4 +99,4 @@ def load_runtime(options: WhisperOptions, model, checkpoint: Path, store: ModelS
     from perception.speech.whisper_onnx import load_onnx_whisper
 
     folder = Path(options.onnx_dir) if options.onnx_dir else store.home / "export" / options.model
-    return load_onnx_whisper(model, checkpoint, folder, device)
+    return load_onnx_whisper(model, checkpoint, folder, device, torch.get_num_threads())

@@ -16,16 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from perception import __version__
-from perception.export.manifest import (
-    Manifest,
-    ManifestMismatch,
-    check_file,
-    check_source,
-    read_manifest,
-    write_manifest,
-)
-from perception.export.trace import OPSET
+from perception.export.manifest import graphs_current, onnx_manifest, write_manifest
 from perception.models.store import sha256_file
 from perception.runtime import OrtSession, ort_session
 from perception.speech.export import (
@@ -35,6 +26,8 @@ from perception.speech.export import (
     dims_of,
     export_whisper,
 )
+
+GRAPHS = (ENCODER_FILE, DECODER_FILE)
 
 
 @dataclass(frozen=True)
@@ -46,12 +39,21 @@ class CrossCache:
 
 
 class OnnxWhisper:
-    """The two sessions and the sizes needed for empty caches."""
+    """The two sessions and the sizes needed for empty caches. ``variant`` picks other files
+    of the same graphs: ``".int8"`` reads ``whisper_encoder.int8.onnx`` and so on."""
 
-    def __init__(self, folder: Path, dims: WhisperDims, device: str = "cpu", threads: int = 0):
+    def __init__(
+        self,
+        folder: Path,
+        dims: WhisperDims,
+        device: str = "cpu",
+        threads: int = 0,
+        variant: str = "",
+    ) -> None:
         self.dims = dims
-        self.encoder: OrtSession = ort_session(folder / ENCODER_FILE, device, threads)
-        self.decoder: OrtSession = ort_session(folder / DECODER_FILE, device, threads)
+        encoder, decoder = (folder / f.replace(".onnx", f"{variant}.onnx") for f in GRAPHS)
+        self.encoder: OrtSession = ort_session(encoder, device, threads)
+        self.decoder: OrtSession = ort_session(decoder, device, threads)
         self.providers = self.encoder.providers
 
     def encode(self, mel: np.ndarray) -> tuple[np.ndarray, CrossCache]:
@@ -109,44 +111,17 @@ def load_onnx_whisper(
     """Sessions over ``folder``'s graphs, exported there first when missing or built from
     another checkpoint (the folder is a cache of this checkpoint's export)."""
     source_sha = sha256_file(checkpoint)
-    try:
-        for name in (ENCODER_FILE, DECODER_FILE):
-            manifest = read_manifest(folder / name)
-            check_file(manifest, folder / name)
-            check_source(manifest, source_sha)
-    except (ManifestMismatch, FileNotFoundError):
+    if not graphs_current([folder / name for name in GRAPHS], source_sha):
         write_whisper(model, checkpoint, folder, source_sha)
     return OnnxWhisper(folder, dims_of(model), device, threads)
 
 
 def write_whisper(model, checkpoint: Path, folder: Path, source_sha: str = "") -> list[Path]:
     """Export both graphs of ``model`` into ``folder``, each with its manifest."""
-    import onnx
-
     source_sha = source_sha or sha256_file(checkpoint)
     paths = export_whisper(model, folder)
-    written = []
+    rebuild = f"perception export --target cpu --models whisper --out {folder}"
+    notes = (f"dims {json.dumps(dims_of(model).__dict__)}",)
     for path in paths:
-        graph = onnx.load(str(path), load_external_data=False)
-        inputs = {
-            i.name: tuple(d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim)
-            for i in graph.graph.input
-        }
-        manifest = Manifest(
-            model=path.stem,
-            file=path.name,
-            kind="onnx",
-            sha256=sha256_file(path),
-            source=str(checkpoint),
-            source_sha256=source_sha,
-            precision="fp32",
-            project_version=__version__,
-            rebuild=f"perception export --target cpu --models whisper --out {folder}",
-            opset=OPSET,
-            inputs=inputs,
-            outputs=tuple(o.name for o in graph.graph.output),
-            tools={"torch": torch.__version__, "onnx": onnx.__version__},
-            notes=(f"dims {json.dumps(dims_of(model).__dict__)}",),
-        )
-        written.append(write_manifest(manifest, folder))
+        write_manifest(onnx_manifest(path, checkpoint, source_sha, rebuild, notes=notes), folder)
     return list(paths)

@@ -27,7 +27,7 @@ def test_jetson_export_writes_graphs_checks_manifests_and_the_engine_plan(tmp_pa
         manifest = read_manifest(out / name)
         assert manifest.sha256 == sha256_file(out / name) and manifest.kind == "onnx"
         assert manifest.trtexec.startswith(f"trtexec --onnx={name}")
-        assert "--fp16" in manifest.trtexec and "--jetson-orin-nano" not in manifest.trtexec
+        assert "--fp16" in manifest.trtexec and "--useDLACore" not in manifest.trtexec
         assert manifest.rebuild.startswith("perception export --target jetson-orin-nano")
     detector = read_manifest(out / "detector.onnx")
     assert detector.inputs["x"][2:] == ("height", "width")
