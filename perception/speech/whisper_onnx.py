@@ -93,7 +93,7 @@ def onnx_inference(onnx: OnnxWhisper, cross: CrossCache, initial_token_length: i
             if tokens.shape[-1] > initial_token_length:
                 tokens = tokens[:, -1:]  # only the newest token after the first pass
             logits, self.k, self.v = onnx.decode(tokens.cpu().numpy(), self.k, self.v, cross)
-            return torch.from_numpy(logits)
+            return torch.from_numpy(logits).to(tokens.device)
 
         def rearrange_kv_cache(self, source_indices) -> None:
             if self.k is not None and source_indices != list(range(len(source_indices))):
