@@ -55,7 +55,7 @@ class GraphResult:
 @dataclass(frozen=True)
 class ModelResult:
     model: str
-    state: str  # "ok", "partial", "not exported", "failed"
+    state: str  # "ok", "partial" (some graphs skipped), "failed"
     detail: str
     graphs: tuple[GraphResult, ...]
     seconds: float
@@ -83,9 +83,8 @@ def run_export(
         try:
             graphs = EXPORTERS[model](out, store)
         except PerceptionError as exc:
-            state = "not exported" if type(exc).__name__ == "NotExported" else "failed"
-            say(f"  {model}: {state}: {exc}")
-            results.append(ModelResult(model, state, str(exc), (), _since(start)))
+            say(f"  {model}: failed: {exc}")
+            results.append(ModelResult(model, "failed", str(exc), (), _since(start)))
             continue
         done, skipped = [], [g for g in graphs if isinstance(g, Skipped)]
         for graph in graphs:
@@ -120,7 +119,8 @@ def _tensorrt_here(say) -> bool:
 def _one_graph(graph: Graph, profile, out: Path, precision, tables, can_build: bool, say):
     start = time.perf_counter()
     shapes = profile.shapes.get(graph.name, {})
-    report: GraphReport = check_graph(graph.path, shapes, tables, graph.feeds)
+    feeds = graph.feeds if graph.fold else None
+    report: GraphReport = check_graph(graph.path, shapes, tables, feeds)
     parity = graph.parity(graph.path)
     say(
         f"  {graph.path.name}: checker {report.checker}, shapes {report.shape_inference}, "
