@@ -121,3 +121,32 @@ def test_beam_search_on_onnxruntime_gives_torchs_nbest(tiny, tiny_onnx):
         assert abs(a.no_speech_prob - b.no_speech_prob) < 1e-4
     best = on_onnx.beam_search(on_onnx.encode(clean)).hypotheses[0].text
     assert normalize(best) == normalize(SAMPLE_TEXT)
+
+
+@pytest.mark.model
+def test_recogniser_option_runtime_onnxruntime_transcribes_like_torch(store, tmp_path):
+    """``asr.runtime: onnxruntime`` through the recogniser: graphs exported into ``onnx_dir``,
+    providers reported, the same N-best as ``torch`` on the bundled command."""
+    from perception.speech.api import SpeechOptions, SpeechRecognizer
+    from perception.speech.whisper_backend import WhisperOptions
+
+    audio = load_audio(SAMPLE_WAV)
+    on_torch = SpeechRecognizer(SpeechOptions(asr=WhisperOptions(device="cpu")), store)
+    options = WhisperOptions(device="cpu", runtime="onnxruntime", onnx_dir=str(tmp_path))
+    on_onnx = SpeechRecognizer(SpeechOptions(asr=options), store)
+    assert on_onnx.providers == ("CPUExecutionProvider",) and on_torch.providers == ("torch:cpu",)
+    assert (tmp_path / "whisper_decoder.onnx.manifest.json").is_file()
+    a, b = on_torch.decode(audio), on_onnx.decode(audio)
+    assert [h.text for h in a.nbest] == [h.text for h in b.nbest]
+
+
+def test_tensorrt_runtime_stops_with_one_line_without_tensorrt(store):
+    import importlib.util
+
+    from perception.export.tensorrt import TensorRTUnavailable
+    from perception.speech.whisper_backend import WhisperOptions, load_runtime
+
+    if importlib.util.find_spec("tensorrt") is not None:
+        pytest.skip("TensorRT is installed here")
+    with pytest.raises(TensorRTUnavailable, match="speech.asr.runtime 'tensorrt'"):
+        load_runtime(WhisperOptions(runtime="tensorrt"), None, None, store, "cpu")
