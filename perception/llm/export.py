@@ -35,6 +35,10 @@ class CachedStep(torch.nn.Module):
         super().__init__()
         self.model = model
         self.layers = model.config.num_hidden_layers
+        self.tied = bool(getattr(model.config, "tie_word_embeddings", False))
+        if self.tied:  # one (D, V) copy serves both ends (see forward)
+            table = model.get_input_embeddings().weight
+            self.register_buffer("table_t", table.detach().T.contiguous())
 
     def forward(self, input_ids, attention_mask, past_k, past_v):
         from transformers import DynamicCache
@@ -47,18 +51,28 @@ class CachedStep(torch.nn.Module):
         # logits off by up to 25 on a cached step)
         past = past_k.shape[3]
         positions = torch.arange(input_ids.shape[1]) + past  # (T,)
-        out = self.model(
-            input_ids=input_ids,
+        inputs = dict(
             attention_mask=attention_mask,
             position_ids=positions[None].expand(input_ids.shape[0], -1),
             cache_position=positions,
             past_key_values=cache,
             use_cache=True,
         )
+        if self.tied:
+            # tied embeddings: rows gathered from the transposed table and logits from the same
+            # table; with the model's own head, constant folding stores a second, transposed
+            # copy (113 MB for SmolLM2-135M)
+            rows = torch.index_select(self.table_t, 1, input_ids.flatten()).T  # (B * T, D)
+            embeds = rows.reshape(input_ids.shape[0], input_ids.shape[1], -1)
+            out = self.model.model(inputs_embeds=embeds, **inputs)
+            logits = out.last_hidden_state @ self.table_t  # (B, T, V)
+        else:
+            out = self.model(input_ids=input_ids, **inputs)
+            logits = out.logits
         layers = out.past_key_values.layers
         present_k = torch.stack([layer.keys for layer in layers])  # (L, B, H, P + T, d)
         present_v = torch.stack([layer.values for layer in layers])
-        return out.logits, present_k, present_v
+        return logits, present_k, present_v
 
 
 def empty_cache(model, batch: int = 1) -> torch.Tensor:
