@@ -8,7 +8,8 @@ speech: Whisper tiny.en AM-only (encoder + beam search 5, the recogniser's token
     WER; the peer is faster-whisper int8 (CTranslate2) on the same clips and weights.
 vision: the PP-OCRv4 detector alone (probability map + DB boxes) on the test photos: images/s,
     and H-mean of its boxes against rapidocr's boxes (agreement with the reference detector, not
-    against hand labels); the peer is rapidocr's own detector.
+    against hand labels); the peer is rapidocr's own detector. Static int8 is calibrated on the
+    first CALIBRATION_PHOTOS photos (sorted by name); every variant is scored on the others.
 guard: the MiniLM feature model + prompt detectors on the written prompts: ms per prompt, the
     largest probability change and verdicts flipped at 0.5 against torch.
 Ratios are to the peer measured in the same run; nothing fails on a time.
@@ -26,10 +27,11 @@ import numpy as np
 import torch
 
 from perception.eval.wer import corpus_wer
-from perception.export.run import quantize_dynamic
+from perception.export.run import quantize_dynamic, quantize_static
 from perception.models.store import ModelStore
 
 PHOTOS = Path(__file__).resolve().parents[1] / "tests" / "data" / "photos"
+CALIBRATION_PHOTOS = 5
 
 
 def _row(name: str, seconds: list[float], base: float, accuracy: str, unit: str = "s") -> str:
@@ -128,16 +130,23 @@ def bench_vision(threads: int, store: ModelStore, folder: Path) -> list[str]:
     from perception.vision.postprocess import DbOptions, db_candidates
 
     photos = sorted(p for p in PHOTOS.iterdir() if p.suffix in (".jpg", ".jpeg"))
-    images = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in photos]
+    rgb = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in photos]
+    calibration, images = rgb[:CALIBRATION_PHOTOS], rgb[CALIBRATION_PHOTOS:]
     source = store.resolve("ppocr-v4-det")
     graph = folder / "detector_prob.onnx"
     graph.write_bytes(ppocr.load_graph(source, with_features=False).SerializeToString())
     int8_path = quantize_dynamic(graph)
+    batches = [{"x": ppocr.prepare(im, 736, 2000).tensor} for im in calibration]
+    static_path = quantize_static(graph, batches)
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     sessions = {
         n: ort.InferenceSession(str(p), options, providers=["CPUExecutionProvider"])
-        for n, p in (("onnxruntime fp32", graph), ("onnxruntime int8", int8_path))
+        for n, p in (
+            ("onnxruntime fp32", graph),
+            ("onnxruntime int8 dynamic", int8_path),
+            ("onnxruntime int8 static", static_path),
+        )
     }
     module = ppocr.to_torch(source, with_features=False).eval()
     rapid = rapidocr_peer(threads)

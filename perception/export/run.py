@@ -162,6 +162,35 @@ def quantize_dynamic(path: Path) -> Path:
     return target
 
 
+def quantize_static(path: Path, batches: list[dict], opset: int = 13) -> Path:
+    """onnxruntime's static int8 quantisation (QDQ, per-channel weights, activation ranges from
+    ``batches`` of real inputs by min/max); the graph is first converted to ``opset`` (per-
+    channel scales need 13). Written beside ``path`` as ``<name>.int8-static.onnx``."""
+    import onnx
+    from onnx import version_converter
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType
+    from onnxruntime.quantization import quantize_static as quantize
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter(batches)
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    model = onnx.load(str(path))
+    if max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx")) < opset:
+        model = version_converter.convert_version(model, opset)
+    staged = path.with_name(path.stem + f".opset{opset}.onnx")
+    onnx.save(model, str(staged))
+    target = path.with_name(path.stem + ".int8-static.onnx")
+    types = {"activation_type": QuantType.QUInt8, "weight_type": QuantType.QInt8}
+    quantize(str(staged), str(target), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+             **types)  # fmt: skip
+    staged.unlink()
+    return target
+
+
 def _plan(graph: Graph, profile, out: Path, precision, shapes) -> BuildPlan | None:
     if profile.runtime != "tensorrt":
         return None

@@ -82,3 +82,27 @@ def test_a_failing_model_is_reported_and_the_others_still_export(tmp_path, monke
     assert code == 1 and "vad: failed: weights are missing" in printed
     assert read_manifest(tmp_path / "relu.onnx").kind == "onnx"
     assert (tmp_path / "build_engines.sh").read_text().count("trtexec --onnx=relu.onnx") == 1
+
+
+def test_static_int8_is_calibrated_qdq_close_to_fp32(tmp_path):
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    import torch
+
+    from perception.export.run import quantize_static
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(),
+                              torch.nn.Conv2d(8, 1, 3, padding=1), torch.nn.Sigmoid())  # fmt: skip
+    path = tmp_path / "net.onnx"
+    torch.onnx.export(net.eval(), (torch.zeros(1, 3, 16, 16),), str(path), input_names=["x"],
+                      opset_version=11, dynamo=False)  # fmt: skip
+    rng = np.random.default_rng(0)
+    batches = [{"x": rng.standard_normal((1, 3, 16, 16)).astype(np.float32)} for _ in range(8)]
+    target = quantize_static(path, batches)
+    ops = {n.op_type for n in onnx.load(str(target)).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear"} <= ops
+    x = {"x": rng.standard_normal((1, 3, 16, 16)).astype(np.float32)}
+    fp32, int8 = (ort.InferenceSession(str(p)).run(None, x)[0] for p in (path, target))
+    assert 0 < np.abs(fp32 - int8).max() < 0.05  # quantised, and within 5% of the [0, 1] range
