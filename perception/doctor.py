@@ -13,6 +13,7 @@ import platform
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from perception.models.store import ModelStore
@@ -130,3 +131,79 @@ def model_checks(store: ModelStore) -> list[Check]:
 def diagnose(store: ModelStore | None = None) -> list[Check]:
     """The full report."""
     return runtime_checks() + tool_checks() + model_checks(store or ModelStore())
+
+
+def target_checks(profile, engines: Path | None = None) -> list[Check]:
+    """What an export target (:class:`~perception.export.profiles.ExportProfile`) needs, held
+    against this machine; with ``engines``, each engine's manifest checked here."""
+    from perception.export.tensorrt import machine_here
+
+    here = machine_here()
+    group = f"target:{profile.name}"
+    checks = [Check(group, "profile", "info", profile.description)]
+    if profile.runtime == "tensorrt":
+        checks += _tensorrt_target(group, profile, here)
+    providers = _ort_providers()
+    gpu_eps = [p for p in providers if p in ("TensorrtExecutionProvider", "CUDAExecutionProvider")]
+    if profile.runtime == "tensorrt" and not gpu_eps:
+        checks.append(Check(group, "onnxruntime GPU", "missing",
+                            "only CPU providers here; on the target `pip install -e '.[gpu]'` "
+                            "(onnxruntime-gpu) for runtime: onnxruntime on the GPU"))  # fmt: skip
+    else:
+        checks.append(Check(group, "onnxruntime", "ok", ", ".join(providers)))
+    if engines is not None:
+        checks += engine_checks(engines, here)
+    return checks
+
+
+def _ort_providers() -> list[str]:
+    try:
+        import onnxruntime
+    except ImportError:
+        return []
+    return list(onnxruntime.get_available_providers())
+
+
+def _tensorrt_target(group: str, profile, here) -> list[Check]:
+    span = f"TensorRT {profile.tensorrt.min} to {profile.tensorrt.max}"
+    if not here.tensorrt:
+        detail = (
+            f"needs {span}; not importable here, so engines are built on the target "
+            "(JetPack 6.0 has 8.6, 6.1/6.2 have 10.3; or run build_engines.sh)"
+        )
+        trt = Check(group, "tensorrt", "missing", detail)
+    elif profile.tensorrt.contains(here.tensorrt):
+        trt = Check(group, "tensorrt", "ok", f"{here.tensorrt} (needs {span})")
+    else:
+        trt = Check(group, "tensorrt", "failed", f"{here.tensorrt} here; needs {span}")
+    want = f"{profile.gpu_name} {profile.compute_capability}"
+    if not here.compute_capability:
+        gpu = Check(group, "gpu", "missing", f"needs {want}; torch sees no CUDA GPU here")
+    elif here.compute_capability == profile.compute_capability:
+        gpu = Check(group, "gpu", "ok", f"{here.gpu_name} {here.compute_capability}")
+    else:
+        gpu = Check(group, "gpu", "failed",
+                    f"{here.gpu_name} {here.compute_capability} here; engines for this target "
+                    f"need {want}")  # fmt: skip
+    extra = [f"workspace {profile.workspace_mib} MiB"]
+    if profile.dla_core >= 0:
+        extra.append(f"DLA core {profile.dla_core} with GPU fallback for the detector")
+    return [trt, gpu, Check(group, "builder", "info", ", ".join(extra))]
+
+
+def engine_checks(folder: Path, here) -> list[Check]:
+    """Each ``*.engine`` in ``folder`` against this machine, by its manifest."""
+    from perception.errors import PerceptionError
+    from perception.export.manifest import check_engine, read_manifest
+
+    checks = []
+    for engine in sorted(folder.glob("*.engine")):
+        try:
+            check_engine(read_manifest(engine), here)
+        except PerceptionError as exc:
+            checks.append(Check("engines", engine.name, "failed", str(exc)))
+            continue
+        checks.append(Check("engines", engine.name, "ok", "built for this GPU and TensorRT"))
+    if not checks:
+        checks.append(Check("engines", str(folder), "missing", "no *.engine files there"))
+    return checks

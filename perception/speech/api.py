@@ -32,6 +32,7 @@ from perception.speech.uadf import FusedDecoder, Temperatures, static_weight
 from perception.speech.vad import StreamSegmenter, VadOptions
 from perception.speech.whisper_backend import (
     WhisperOptions,
+    load_runtime,
     load_whisper,
     model_path,
     resolve_device,
@@ -130,12 +131,16 @@ class SpeechRecognizer:
         self.options = options
         self.store = store or ModelStore()
         device = resolve_device(options.asr.device)
-        whisper_model = load_whisper(model_path(options.asr.model, self.store), device)
+        checkpoint = model_path(options.asr.model, self.store)
+        whisper_model = load_whisper(checkpoint, device)
+        onnx = load_runtime(options.asr, whisper_model, checkpoint, self.store, device)
+        self.providers: tuple[str, ...] = onnx.providers if onnx else (f"torch:{device}",)
         self.acoustic = AcousticModel(
             whisper_model,
             options.asr.language,
             options.encoder_window_s,
             fp16=options.asr.fp16 and device == "cuda",
+            onnx=onnx,
         )
         self.model_ids: tuple[str, ...] = (options.asr.model,)
         self.corrector: Corrector | None = None

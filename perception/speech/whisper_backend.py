@@ -14,6 +14,7 @@ import torch
 
 from perception.config import check
 from perception.models.store import ModelStore
+from perception.runtime import Runtime
 
 Device = Literal["auto", "cpu", "cuda"]
 
@@ -25,7 +26,13 @@ class WhisperOptions:
     decodes with timestamp tokens and their rules, as ``whisper.transcribe`` does (the text
     never holds them). Off by default: on our dev split (80 utterances, AM-only) it raised WER
     from 76.0% to 113.0%, by repetition loops under babble noise that ``transcribe`` would
-    retry with temperature sampling, which we do not do."""
+    retry with temperature sampling, which we do not do.
+
+    ``runtime``: where the encoder and the beam search's decoder steps run. ``onnxruntime``
+    exports the two graphs into ``onnx_dir`` (empty = the store's ``export/<model>`` folder) on
+    first use and picks TensorRT / CUDA / CPU execution providers by ``device``; ``tensorrt``
+    needs engines built on the target (``perception export``) and TensorRT installed there.
+    Teacher-forced scoring (fusion, guards) stays on torch."""
 
     model: str = "whisper-tiny.en"
     device: Device = "auto"
@@ -33,6 +40,8 @@ class WhisperOptions:
     beam_size: int = 5
     fp16: bool = True
     timestamps: bool = False
+    runtime: Runtime = "torch"
+    onnx_dir: str = ""
 
     def __post_init__(self) -> None:
         check(self.beam_size >= 1, f"beam_size must be >= 1, got {self.beam_size}")
@@ -72,3 +81,22 @@ def model_path(name_or_path: str, store: ModelStore | None = None) -> Path:
     if path.suffix == ".pt" and path.is_file():
         return path
     return (store or ModelStore()).resolve(name_or_path)
+
+
+def load_runtime(options: WhisperOptions, model, checkpoint: Path, store: ModelStore, device: str):
+    """The :class:`~perception.speech.whisper_onnx.OnnxWhisper` that ``options.runtime`` asks
+    for, or None for torch."""
+    if options.runtime == "torch":
+        return None
+    if options.runtime == "tensorrt":
+        from perception.export.tensorrt import require_tensorrt
+
+        require_tensorrt("speech.asr.runtime 'tensorrt'")
+        raise NotImplementedError(
+            "Whisper on TensorRT engines is not wired into the recogniser yet; use "
+            "runtime 'onnxruntime' (its TensorRT execution provider is picked when present)"
+        )
+    from perception.speech.whisper_onnx import load_onnx_whisper
+
+    folder = Path(options.onnx_dir) if options.onnx_dir else store.home / "export" / options.model
+    return load_onnx_whisper(model, checkpoint, folder, device, torch.get_num_threads())

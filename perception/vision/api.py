@@ -56,7 +56,9 @@ class VisionOptions:
 
     detector: "mentor" (regions + language per region), "ppocr" (PP-OCRv4 regions only, language
         "unknown"), "script-id" (PP-OCRv4 regions + a crop classifier over the seen languages).
-    runtime: where the shared PP-OCRv4 features run ("onnxruntime" is about 3x faster on CPU).
+    runtime: where the shared PP-OCRv4 features run ("onnxruntime" is about 3x faster on CPU;
+        with a CUDA ``device`` it takes onnxruntime's TensorRT / CUDA providers when installed;
+        "tensorrt" stops with the reason: engines are not wired into the detectors yet).
     device: torch device for MENTOR's modules and the torch runtime.
     min_side_px: images are enlarged so the shortest side reaches this (0 = never), as
         rapidocr's PP-OCRv4 pipeline does (736); sides are then rounded to multiples of 32.
@@ -74,7 +76,7 @@ class VisionOptions:
     """
 
     detector: Literal["mentor", "ppocr", "script-id"] = "mentor"
-    runtime: Literal["onnxruntime", "torch"] = "onnxruntime"
+    runtime: Literal["onnxruntime", "torch", "tensorrt"] = "onnxruntime"
     device: str = "cpu"
     min_side_px: int = 736
     max_side_px: int = 2000

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from perception.errors import PerceptionError
 from perception.models.store import ModelStore
 from perception.vision import ppocr, weights
 from perception.vision.api import DEFAULT_LANGUAGES, VisionOptions
@@ -43,10 +44,20 @@ class PpocrDetector:
         if options.threads:
             torch.set_num_threads(options.threads)
         # the probability map only: the labellers read region crops, not the stride-4 features
+        if options.runtime == "tensorrt":
+            from perception.export.tensorrt import require_tensorrt
+
+            require_tensorrt("vision.runtime 'tensorrt'")
+            raise PerceptionError(
+                "vision on TensorRT engines is not wired into the detectors yet; use runtime "
+                "'onnxruntime' with a CUDA device (its TensorRT provider is picked when present)"
+            )
         if options.runtime == "onnxruntime":
-            self._ort = ppocr.OrtBackbone(path, options.threads, with_features=False)
+            self._ort = ppocr.OrtBackbone(path, options.threads, False, options.device)
+            self.providers: tuple[str, ...] = self._ort.providers
         else:
             self._torch = ppocr.to_torch(path, with_features=False).to(options.device)
+            self.providers = (f"torch:{options.device}",)
         self.db = DbOptions(options.bin_threshold, options.box_threshold, options.unclip_ratio)
         needs_features = options.detector != "ppocr"
         self.recogniser = (

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from perception.export.trace import trace_to_onnx
 from perception.models.store import ModelStore, sha256_file
 from perception.vision import ppocr, recognizer, weights
 from perception.vision.mentor import Mentor
@@ -83,18 +84,7 @@ def export_all(out: Path, checkpoint: str = "") -> list[Path]:
 
 
 def _export(module, args, path: Path, inputs, outputs, dynamic) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad():
-        torch.onnx.export(
-            module.eval(),
-            args,
-            str(path),
-            input_names=inputs,
-            output_names=outputs,
-            dynamic_axes=dynamic,
-            opset_version=OPSET,
-            dynamo=False,
-        )
+    trace_to_onnx(module, args, path, inputs, outputs, dynamic, OPSET)
 
 
 def _manifest(path: Path, extra: dict) -> None:

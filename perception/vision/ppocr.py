@@ -107,14 +107,14 @@ class OrtBackbone:
     """PP-OCRv4 det on onnxruntime: the probability map per image, and with ``with_features``
     the stride-4 features too."""
 
-    def __init__(self, path: Path, threads: int = 0, with_features: bool = True) -> None:
-        ort = require("onnxruntime", "dev")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
+    def __init__(
+        self, path: Path, threads: int = 0, with_features: bool = True, device: str = "cpu"
+    ) -> None:
+        from perception.runtime import ort_session
+
         model = load_graph(Path(path), with_features)
-        self.session = ort.InferenceSession(
-            model.SerializeToString(), opts, providers=["CPUExecutionProvider"]
-        )
+        opened = ort_session(model.SerializeToString(), device, threads)
+        self.session, self.providers = opened.session, opened.providers
 
     def __call__(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
         """x (1, 3, H, W) → (prob (1, 1, H, W)[, features (1, 96, H/4, W/4)])."""

@@ -24,3 +24,15 @@ def test_defaults_and_yaml_fields():
 def test_bad_fields_are_named(field, value, match):
     with pytest.raises(ConfigError, match=match):
         from_dict(VisionOptions, {field: value})
+
+
+def test_tensorrt_runtime_stops_with_one_line_without_tensorrt(store):
+    import importlib.util
+
+    from perception.export.tensorrt import TensorRTUnavailable
+    from perception.vision.api import load_detector
+
+    if importlib.util.find_spec("tensorrt") is not None:
+        pytest.skip("TensorRT is installed here")
+    with pytest.raises(TensorRTUnavailable, match="vision.runtime 'tensorrt'"):
+        load_detector(VisionOptions(detector="ppocr", runtime="tensorrt", read_text=False), store)

@@ -45,11 +45,14 @@ class GuardError(PerceptionError):
 @dataclass(frozen=True)
 class DetectorOptions:
     """bundle: a bundled name (``guard-minilm``) or a ``.pt`` path; max_chars: longest text
-    checked (a longer one is a GuardError, not a pass); detectors: which may run."""
+    checked (a longer one is a GuardError, not a pass); detectors: which may run; runtime: where
+    the MiniLM feature model runs (``onnxruntime`` exports it into the store on first use; the
+    heads are numpy either way)."""
 
     bundle: str = DEFAULT_BUNDLE
     max_chars: int = 20000
     detectors: tuple[str, ...] = ("harmful", "jailbreak", "injection", "reply")
+    runtime: Literal["torch", "onnxruntime"] = "torch"
 
     def __post_init__(self) -> None:
         check(self.max_chars >= 1, f"max_chars must be >= 1, got {self.max_chars}")
@@ -131,6 +134,12 @@ class Detectors:
         missing = sorted(set(self.options.detectors) - set(self.bundle.heads))
         check(not missing, f"detectors {missing} are not in bundle {self.options.bundle!r}")
         self.embedder = Embedder(self.bundle.features, store)
+        self.providers: tuple[str, ...] = ("torch:cpu",)
+        if self.options.runtime == "onnxruntime":
+            from perception.llm.guard.export import load_onnx_embedder
+
+            self.embedder = load_onnx_embedder(self.embedder, store or ModelStore())
+            self.providers = self.embedder.providers
 
     def features(self, texts: list[str]) -> np.ndarray:
         """(B, D) features; raises GuardError for a text the guard may not read."""

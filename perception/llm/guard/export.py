@@ -16,9 +16,9 @@ import numpy as np
 import torch
 
 from perception import __version__
-from perception.errors import require
 from perception.llm.guard.detectors import Detectors
 from perception.llm.guard.features import Embedder
+from perception.models.store import ModelStore, sha256_path
 
 OPSET = 17
 
@@ -71,11 +71,11 @@ class OnnxEmbedder(Embedder):
     """:class:`Embedder` whose window embeddings come from the exported graph (onnxruntime)."""
 
     def __init__(self, torch_embedder: Embedder, onnx_path: Path, threads: int = 1) -> None:
-        ort = require("onnxruntime", "llm")
+        from perception.runtime import ort_session
+
         self.options, self.tokenizer = torch_embedder.options, torch_embedder.tokenizer
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(onnx_path), so, providers=["CPUExecutionProvider"])
+        opened = ort_session(onnx_path, "cpu", threads)
+        self.session, self.providers = opened.session, opened.providers
 
     def embed_windows(self, windows: list[list[int]]) -> np.ndarray:
         out = []
@@ -88,6 +88,24 @@ class OnnxEmbedder(Embedder):
                 ids[i, : len(w)], mask[i, : len(w)] = w, 1
             out.append(self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0])
         return np.concatenate(out, axis=0)
+
+
+def load_onnx_embedder(
+    embedder: Embedder, store: ModelStore, threads: int = 1, folder: Path | None = None
+) -> OnnxEmbedder:
+    """The embedder on onnxruntime, its graph exported into ``folder`` (default: the store's
+    ``export/guard``) first when missing or built from other weights."""
+    from perception.export.manifest import graphs_current, onnx_manifest, write_manifest
+
+    given = Path(embedder.options.model)
+    source = given if given.is_dir() else Path(store.resolve(embedder.options.model))
+    folder = folder or store.home / "export" / "guard"
+    path, sha = folder / "guard_embedder.onnx", sha256_path(source)
+    if not graphs_current([path], sha):
+        export_embedder(embedder, path)
+        rebuild = f"perception export --target cpu --models guard --out {folder}"
+        write_manifest(onnx_manifest(path, source, sha, rebuild), folder)
+    return OnnxEmbedder(embedder, path, threads)
 
 
 def parity(detectors: Detectors, onnx_path: Path, texts: list[str]) -> dict[str, float]:

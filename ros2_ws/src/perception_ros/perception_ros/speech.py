@@ -35,6 +35,12 @@ class SpeechNode(ModelNode):
         self.input_class, self.audio_in = rclpy_class(audio_type), AudioStream(audio_type)
         return pipeline.SpeechPipeline(options)  # swap the model here
 
+    def extra_diagnostics(self) -> dict[str, object]:
+        """Where Whisper runs: onnxruntime's providers, or torch and its device."""
+        if self.model is None:
+            return {}
+        return {"asr.providers": ", ".join(self.model.recognizer.providers)}
+
     def make_queue(self) -> BoundedFifo:
         return BoundedFifo(self.node_options.queue_size)
 

@@ -28,6 +28,11 @@ class TextDetectorNode(ModelNode):
         self.input_class, self.to_rgb = rclpy_class(image_type), IMAGE_CONVERTERS[image_type]
         return pipeline.load_text_detector(options)  # swap the model here
 
+    def extra_diagnostics(self) -> dict[str, object]:
+        """The runtime's providers the detector really got (onnxruntime or torch)."""
+        providers = getattr(self.model, "providers", ())
+        return {"vision.providers": ", ".join(providers)} if providers else {}
+
     def make_io(self) -> None:
         self.pub = self.add_publisher(TextRegions, "regions")
         self.annotated = (

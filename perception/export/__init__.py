@@ -1,0 +1,1 @@
+"""Edge export: target profiles, checked ONNX graphs with manifests, TensorRT build plans."""
