@@ -94,3 +94,41 @@ def test_speech_node_counts_a_chunk_that_raises_anything(ros_env):
         probe.destroy_node()
         node.destroy_node()
         context.try_shutdown()
+
+
+def test_llm_service_answers_a_foreign_exception_with_its_reason(ros_env):
+    import rclpy
+    from perception_msgs.srv import CheckText, CorrectTranscript, GenerateText
+    from perception_ros.llm_service import LlmServiceNode
+
+    class BrokenModel:
+        """Test stand-in (not a model): every call raises what a library might."""
+
+        model_id = "broken"
+
+        def generate(self, *args):
+            raise RuntimeError("CUDA out of memory")
+
+        def correct(self, hypotheses):
+            raise KeyError("eos")
+
+        def check(self, text, direction):
+            raise ValueError("bad tensor")
+
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=int(ros_env["ROS_DOMAIN_ID"]))
+    node = LlmServiceNode("llm", context=context)
+    node.model, node._run = BrokenModel(), lambda job: job()  # no worker: call in place
+    try:
+        out = node.on_generate(GenerateText.Request(prompt="hi"), GenerateText.Response())
+        assert not out.success and out.message == "RuntimeError: CUDA out of memory"
+        fixed = node.on_correct(
+            CorrectTranscript.Request(hypotheses=["a"]), CorrectTranscript.Response()
+        )
+        assert not fixed.success and fixed.message == "KeyError: 'eos'"
+        checked = node.on_check(CheckText.Request(text="x"), CheckText.Response())
+        assert not checked.allowed and checked.message == "check failed: ValueError: bad tensor"
+        assert node.stats.summary().failed == 3
+    finally:
+        node.destroy_node()
+        context.try_shutdown()
