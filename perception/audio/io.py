@@ -118,7 +118,8 @@ def _ffmpeg_decode(path: Path, target_hz: int) -> np.ndarray:
     ]
     result = subprocess.run(cmd, capture_output=True)
     if result.returncode != 0:
-        raise AudioError(f"{path}: ffmpeg could not decode it: {result.stderr.decode()[-300:]}")
+        lines = result.stderr.decode(errors="replace").strip().splitlines() or ["no message"]
+        raise AudioError(f"{path}: ffmpeg could not decode it: {lines[-1].strip()[-200:]}")
     return np.frombuffer(result.stdout, np.int16).astype(np.float32) / _INT16_SCALE
 
 

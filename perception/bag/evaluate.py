@@ -54,14 +54,45 @@ def parse_ground_truth(text: str | bytes, where: str) -> dict:
         items = data.get(key, [])
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             raise GroundTruthError(f"{where}: ground truth {key!r} must be a list of objects")
-    for image in data.get("images", []):
-        if not isinstance(image.get("stamp_ns"), int) or not isinstance(
-            image.get("regions", []), list
-        ):
+    for i, image in enumerate(data.get("images", [])):
+        regions = image.get("regions", [])
+        if not isinstance(image.get("stamp_ns"), int) or not isinstance(regions, list):
             raise GroundTruthError(
-                f"{where}: each ground-truth image needs an integer stamp_ns and a regions list"
+                f"{where}: ground truth images[{i}] needs an integer stamp_ns and a regions list"
+            )
+        for j, region in enumerate(regions):
+            if not (
+                isinstance(region, dict)
+                and _is_polygon(region.get("polygon_px"))
+                and isinstance(region.get("language"), str)
+            ):
+                raise GroundTruthError(
+                    f"{where}: ground truth images[{i}].regions[{j}] needs polygon_px (three or "
+                    "more [x, y] points) and a language code"
+                )
+    for i, utt in enumerate(data.get("utterances", [])):
+        times = (utt.get("start_s"), utt.get("end_s"))
+        if not (all(_is_number(t) for t in times) and isinstance(utt.get("text"), str)):
+            raise GroundTruthError(
+                f"{where}: ground truth utterances[{i}] needs start_s and end_s (seconds) and "
+                "a text"
             )
     return data
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _is_polygon(value: Any) -> bool:
+    return (
+        isinstance(value, list | tuple)
+        and len(value) >= 3
+        and all(
+            isinstance(p, list | tuple) and len(p) == 2 and all(_is_number(v) for v in p)
+            for p in value
+        )
+    )
 
 
 @dataclass(frozen=True)

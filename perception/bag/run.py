@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from perception.bag.evaluate import (
     EvalOptions,
     GroundTruthError,
@@ -21,7 +19,7 @@ from perception.bag.evaluate import (
     replay_bag,
 )
 from perception.bag.report import summarize, write_report
-from perception.config import from_dict
+from perception.config import from_dict, read_yaml
 from perception.errors import ConfigError, PerceptionError
 from perception.models.store import ModelStore
 from perception.ros import pipeline
@@ -46,13 +44,7 @@ def read_ground_truth(path: Path) -> dict:
 def _sections(config: Path | None) -> dict:
     if config is None:
         return {}
-    try:
-        data = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise ConfigError(f"cannot read the config file {config}: {exc.strerror}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        why = " ".join(str(exc).split())
-        raise ConfigError(f"{config}: not valid YAML ({why})") from None
+    data = read_yaml(config) or {}
     if not isinstance(data, dict) or set(data) - {"speech", "vision"}:
         raise ConfigError(
             f"{config}: expected a mapping with sections speech and/or vision, "

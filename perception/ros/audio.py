@@ -82,12 +82,12 @@ def _mono(samples: np.ndarray, channels: int, rate_hz: int, what: str) -> AudioB
     if samples.size % channels:
         raise FrameError(f"{what}: {samples.size} samples, not a multiple of {channels} channels")
     pcm = to_unit_float(samples)
-    try:
+    if channels > 1:
+        pcm = pcm.reshape(-1, channels).mean(axis=1, dtype=np.float64).astype(np.float32)
+    try:  # after the mixdown, which can overflow huge float samples to inf
         check_finite(pcm, what)
     except AudioError as exc:  # a float message with NaN / inf: skipped, the stream goes on
         raise FrameError(str(exc)) from None
-    if channels > 1:
-        pcm = pcm.reshape(-1, channels).mean(axis=1)
     return AudioBlock(pcm, rate_hz)
 
 

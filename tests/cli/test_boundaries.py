@@ -73,7 +73,7 @@ NO_MODELS = ["--skip", "speech", "--skip", "vision"]
 def test_eval_with_a_missing_config_file_is_a_one_line_error(small_bag, tmp_path, capsys):
     missing = tmp_path / "nope.yaml"
     code = main(["eval", str(small_bag), "--config", str(missing), "--out", str(tmp_path / "o")])
-    _one_line_error(capsys, code, 2, f"cannot read the config file {missing}")
+    _one_line_error(capsys, code, 2, f"config file {missing} does not exist")
 
 
 @pytest.mark.parametrize(
