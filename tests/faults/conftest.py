@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ros.conftest import ros_env  # noqa: F401  (the fixture, for the launch faults)
+
 RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results" / "faults.json"
 OUTCOMES = ("refused", "counted", "used")
 
