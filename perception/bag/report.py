@@ -142,6 +142,15 @@ def write_report(out_dir: Path, replay: Replay, summary: dict) -> Path:
     return page
 
 
+def write_json(path: Path, data: dict) -> None:
+    """``data`` as a JSON file, whole or not at all (ReportError when it cannot be written)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_whole(path, json.dumps(data, indent=2, ensure_ascii=False))
+    except OSError as exc:
+        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 def _write_whole(path: Path, text: str) -> None:
     """Write ``text`` beside ``path`` and rename it into place, so a failed write (a full disk)
     leaves no half-written file."""
