@@ -62,6 +62,8 @@ class BagEvaluator:
 
     def run(self, job: BagJob) -> BagOutcome:
         try:
+            if self.pipes.speech is not None:
+                self.pipes.speech.reset()  # each bag is a stream of its own, from 0 s
             replay = replay_bag(job.bag, self.pipes, self.options)
             summary = summarize(replay, self.pipes)
             write_report(job.out_dir, replay, summary)

@@ -11,6 +11,7 @@ import pytest
 
 from perception.bag import many
 from perception.bag.evaluate import EvalOptions, Pipelines
+from perception.speech.types import Transcript
 from tests.faults.test_bags import BoxDetector, CountingSpeech, _write
 
 
@@ -31,6 +32,26 @@ def bags(tmp_path):
     broken.mkdir()
     (broken / "metadata.yaml").write_text("not: a bag\n")
     return [*paths[:2], broken, *paths[2:]]
+
+
+class StreamClock(CountingSpeech):
+    """Test stand-in (not a model): at the end of a stream, one transcript whose end time is
+    the stream's length, as the VAD would time an utterance."""
+
+    def flush(self) -> list:
+        end_s = self.samples / 16000
+        return [Transcript("x", (), "none", "en", 0.0, end_s, 0.0, {}, ("clock",))]
+
+
+def clock_pipelines() -> Pipelines:
+    return Pipelines(None, StreamClock(), "", ("clock",), {"vision": "not under test"})
+
+
+def test_each_bag_is_a_stream_of_its_own(bags, tmp_path):
+    same = [bags[0], bags[0], bags[0]]
+    outcomes = many.run_here(many.plan_jobs(same, tmp_path), clock_pipelines, EvalOptions())
+    ends = [o.summary["speech"]["transcripts"][0]["end_s"] for o in outcomes]
+    assert ends[0] > 0 and ends == [ends[0]] * 3
 
 
 def test_plan_jobs_gives_each_bag_its_own_folder(tmp_path):

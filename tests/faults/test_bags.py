@@ -44,6 +44,9 @@ class CountingSpeech:
     def flush(self) -> list:
         return []
 
+    def reset(self) -> None:
+        self.samples = 0
+
 
 def _pipes() -> Pipelines:
     return Pipelines(BoxDetector(), CountingSpeech(), "box", ("counting",))
