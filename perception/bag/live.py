@@ -100,7 +100,6 @@ def replay_live(
 ) -> Replay:
     """Play ``path`` through freshly started nodes and collect their results."""
     import rclpy
-    from diagnostic_msgs.msg import DiagnosticArray
     from perception_msgs.msg import TextRegions, Transcript
     from rclpy.qos import QoSProfile, ReliabilityPolicy
 
@@ -115,17 +114,12 @@ def replay_live(
     rclpy.init(context=context)
     node = rclpy.create_node("perception_eval", context=context)
     reliable = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
-    regions, transcripts, diag = [], [], {}
+    regions, transcripts = [], []
     node.create_subscription(TextRegions, "/eval/regions", regions.append, reliable)
     node.create_subscription(Transcript, "/eval/transcript", transcripts.append, reliable)
-    node.create_subscription(
-        DiagnosticArray,
-        "/diagnostics",
-        lambda m: diag.update({s.name: {v.key: v.value for v in s.values} for s in m.status}),
-        reliable,
-    )
+    diag = collect_diagnostics(node, reliable)
     stop = threading.Event()
-    spinner = threading.Thread(target=_spin, args=(node, stop), daemon=True)
+    spinner = threading.Thread(target=spin_until, args=(node, stop), daemon=True)
     spinner.start()
     start = time.perf_counter()
     try:
@@ -141,17 +135,39 @@ def replay_live(
         )
         _drain(regions, transcripts, stop)
     finally:
-        stop.set()
-        launcher.stop()
-        spinner.join(2.0)
-        node.destroy_node()
-        context.try_shutdown()
+        stop_graph(stop, launcher, spinner, node)
     result.wall_s = time.perf_counter() - start
     _collect(result, path, published, regions, transcripts, diag, topics)
     return result
 
 
-def _spin(node, stop: threading.Event) -> None:
+def stop_graph(stop: threading.Event, launcher: Launcher, spinner: threading.Thread, node) -> None:
+    """Stop the spinner, the launched nodes, then the driving node and its context."""
+    stop.set()
+    launcher.stop()
+    spinner.join(2.0)
+    context = node.context
+    node.destroy_node()
+    context.try_shutdown()
+
+
+def collect_diagnostics(node, qos) -> dict[str, dict[str, str]]:
+    """The latest values of every status on /diagnostics by node name, kept up to date while
+    ``node`` spins."""
+    from diagnostic_msgs.msg import DiagnosticArray
+
+    latest: dict[str, dict[str, str]] = {}
+    node.create_subscription(
+        DiagnosticArray,
+        "/diagnostics",
+        lambda m: latest.update({s.name: {v.key: v.value for v in s.values} for s in m.status}),
+        qos,
+    )
+    return latest
+
+
+def spin_until(node, stop: threading.Event) -> None:
+    """Spin ``node`` in its own executor until ``stop`` is set (run it in a thread)."""
     import rclpy
 
     executor = rclpy.executors.SingleThreadedExecutor(context=node.context)
