@@ -148,14 +148,30 @@ def to_dict(obj: Any) -> Any:
     return obj
 
 
+MAX_YAML_BYTES = 1 << 20  # a configuration or launch file is a few KB; more is not one
+
+
+def read_yaml(path: Path, what: str = "config file") -> Any:
+    """The document in a YAML file (safe loader: no Python tags), or one ConfigError for every
+    way it can fail: missing, unreadable, too large, not UTF-8, not YAML, nested too deeply."""
+    try:
+        if Path(path).stat().st_size > MAX_YAML_BYTES:
+            raise ConfigError(f"{what} {path} is larger than {MAX_YAML_BYTES >> 20} MB")
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{what} {path} does not exist") from None
+    except OSError as exc:  # a folder, no permission
+        raise ConfigError(f"cannot read the {what} {path}: {exc.strerror}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        why = " ".join(str(exc).split())
+        raise ConfigError(f"{path}: not valid YAML ({why})") from None
+    except RecursionError:  # PyYAML recurses once per nesting level
+        raise ConfigError(f"{path}: YAML nested too deeply to be a {what}") from None
+
+
 def load_yaml(cls: type[T], path: Path) -> T:
     """Read a YAML file into ``cls``; errors name the file and the field."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    data = read_yaml(path)
     try:
         return from_dict(cls, data)
     except ConfigError as exc:
@@ -168,4 +184,4 @@ def check(condition: bool, message: str) -> None:
         raise ConfigError(message)
 
 
-__all__ = ["check", "from_dict", "load_yaml", "to_dict"]
+__all__ = ["check", "from_dict", "load_yaml", "read_yaml", "to_dict"]

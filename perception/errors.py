@@ -30,6 +30,16 @@ class MissingExtraError(PerceptionError, ImportError):
     """An optional dependency is not installed."""
 
 
+def one_line(exc: BaseException) -> str:
+    """The reason a boundary reports for ``exc``, on one line.
+
+    The project's own errors are already written for the user; anything else is a bug or a
+    library's failure, so its type is named too.
+    """
+    text = " ".join(str(exc).split()) or "(no message)"
+    return text if isinstance(exc, PerceptionError) else f"{type(exc).__name__}: {text}"
+
+
 def require(module: str, extra: str) -> ModuleType:
     """Import an optional dependency, or raise an error that names the extra providing it.
 

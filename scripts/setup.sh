@@ -20,8 +20,8 @@ fi
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-echo "setup: installing the project with extras llm, ros, dev (torch is about 4.7 GB the first time)"
-.venv/bin/python -m pip install -q -e '.[llm,ros,dev]'
+echo "setup: installing the project with extras llm, ros, dev, ray (torch is about 4.7 GB the first time)"
+.venv/bin/python -m pip install -q -e '.[llm,ros,dev,ray]'
 # the reference PP-OCRv4 pipeline for parity tests, without its dependencies (see pyproject.toml)
 .venv/bin/python -m pip install -q --no-deps rapidocr-onnxruntime==1.4.4
 echo "setup: building the ROS 2 interfaces (perception_msgs, audio_common_msgs) into .venv"

@@ -18,6 +18,11 @@ from perception.errors import PerceptionError
 
 SAMPLE_RATE = 16000  # Hz: what Whisper and Silero VAD expect
 _INT16_SCALE = 32768.0
+# Rates a file may declare. Real recordings use 8-192 kHz; a header outside this range is damaged
+# (pocketsphinx's awful.wav says 1,092,676 Hz, and resampling from it took a minute for 441
+# samples), so it is refused instead of resampled.
+MIN_FILE_RATE_HZ = 1000
+MAX_FILE_RATE_HZ = 384000
 
 
 class AudioError(PerceptionError):
@@ -43,7 +48,40 @@ def to_float32(samples: np.ndarray) -> np.ndarray:
         raise AudioError(
             f"audio samples must have shape (N,) or (N, channels), got {samples.shape}"
         )
+    check_finite(samples)
     return samples
+
+
+def check_finite(samples: np.ndarray, what: str = "audio") -> None:
+    """Refuse samples with NaN or infinity (they are rejected, not repaired).
+
+    One NaN poisons the VAD's recurrent state for the rest of a stream, and no value put in its
+    place would be the signal that was meant; the caller skips the whole buffer instead.
+
+    Raises:
+        AudioError: naming how many samples are not finite and where the first one is.
+    """
+    if samples.dtype.kind != "f":
+        return
+    bad = ~np.isfinite(samples)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise AudioError(
+            f"{what}: {int(bad.sum())} of {samples.size} samples are NaN or infinite (first at "
+            f"sample {first}); the buffer is rejected, not repaired: fix the recording or the "
+            "node that produced it"
+        )
+
+
+def to_pcm16(samples: np.ndarray) -> np.ndarray:
+    """Float samples in [-1, 1] as int16 PCM, shape (N,); values beyond ±1 are clipped.
+
+    Raises:
+        AudioError: for NaN or infinite samples (casting them to int16 gives arbitrary values).
+    """
+    samples = np.asarray(samples, np.float32)
+    check_finite(samples)
+    return (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
 
 
 def resample(samples: np.ndarray, rate_hz: int, target_hz: int = SAMPLE_RATE) -> np.ndarray:
@@ -80,7 +118,8 @@ def _ffmpeg_decode(path: Path, target_hz: int) -> np.ndarray:
     ]
     result = subprocess.run(cmd, capture_output=True)
     if result.returncode != 0:
-        raise AudioError(f"{path}: ffmpeg could not decode it: {result.stderr.decode()[-300:]}")
+        lines = result.stderr.decode(errors="replace").strip().splitlines() or ["no message"]
+        raise AudioError(f"{path}: ffmpeg could not decode it: {lines[-1].strip()[-200:]}")
     return np.frombuffer(result.stdout, np.int16).astype(np.float32) / _INT16_SCALE
 
 
@@ -89,6 +128,11 @@ def load_audio(path: Path | str, target_hz: int = SAMPLE_RATE) -> np.ndarray:
 
     Returns:
         Samples, shape (N,), values in [-1, 1].
+
+    Raises:
+        AudioError: the file is missing, cannot be decoded, declares a sample rate outside
+            [MIN_FILE_RATE_HZ, MAX_FILE_RATE_HZ], holds no samples, or holds NaN / infinite
+            samples (rejected, not repaired: see :func:`check_finite`).
     """
     path = Path(path)
     if not path.is_file():
@@ -96,5 +140,16 @@ def load_audio(path: Path | str, target_hz: int = SAMPLE_RATE) -> np.ndarray:
     try:
         data, rate_hz = sf.read(str(path), dtype="float32", always_2d=False)
     except (sf.LibsndfileError, RuntimeError, TypeError):
-        return _ffmpeg_decode(path, target_hz)
-    return resample(to_float32(data), int(rate_hz), target_hz)
+        data, rate_hz = _ffmpeg_decode(path, target_hz), target_hz
+    if not MIN_FILE_RATE_HZ <= rate_hz <= MAX_FILE_RATE_HZ:
+        raise AudioError(
+            f"{path}: the header says {rate_hz} Hz; expected {MIN_FILE_RATE_HZ}-"
+            f"{MAX_FILE_RATE_HZ} Hz (the file is damaged or not audio)"
+        )
+    if np.asarray(data).size == 0:
+        raise AudioError(f"{path}: the file holds no samples (an empty recording)")
+    try:
+        samples = to_float32(data)
+    except AudioError as exc:
+        raise AudioError(f"{path}: {exc}") from None
+    return resample(samples, int(rate_hz), target_hz)

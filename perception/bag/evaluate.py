@@ -23,12 +23,76 @@ import numpy as np
 from perception.bag.io import BagMessage, BagReadStatus, bag_topics, read_bag
 from perception.bag.sample import GT_TOPIC
 from perception.bag.topics import TopicPlan, plan_topics
-from perception.errors import PerceptionError
+from perception.errors import PerceptionError, one_line
 from perception.ros.convert import stamp_ns
 from perception.ros.inputs import IMAGE_CONVERTERS, AudioStream
 from perception.ros.pipeline import SpeechPipeline
 from perception.speech.types import Transcript
 from perception.vision.types import TextDetector, TextRegion
+
+
+class GroundTruthError(PerceptionError):
+    """Ground truth (in the bag or a --gt file) is not the JSON mapping the report expects."""
+
+
+def parse_ground_truth(text: str | bytes, where: str) -> dict:
+    """The ground truth as a mapping with optional ``images`` and ``utterances`` lists.
+
+    Raises:
+        GroundTruthError: naming ``where`` and what is wrong (bad JSON or the wrong shape).
+    """
+    try:
+        data = json.loads(text)
+    except (ValueError, TypeError) as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise GroundTruthError(f"{where}: ground truth is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise GroundTruthError(
+            f"{where}: ground truth must be a JSON object with images and/or utterances, got "
+            f"{type(data).__name__}; `perception bag gt-template` writes one to fill in"
+        )
+    for key in ("images", "utterances"):
+        items = data.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise GroundTruthError(f"{where}: ground truth {key!r} must be a list of objects")
+    for i, image in enumerate(data.get("images", [])):
+        regions = image.get("regions", [])
+        if not isinstance(image.get("stamp_ns"), int) or not isinstance(regions, list):
+            raise GroundTruthError(
+                f"{where}: ground truth images[{i}] needs an integer stamp_ns and a regions list"
+            )
+        for j, region in enumerate(regions):
+            if not (
+                isinstance(region, dict)
+                and _is_polygon(region.get("polygon_px"))
+                and isinstance(region.get("language"), str)
+            ):
+                raise GroundTruthError(
+                    f"{where}: ground truth images[{i}].regions[{j}] needs polygon_px (three or "
+                    "more [x, y] points) and a language code"
+                )
+    for i, utt in enumerate(data.get("utterances", [])):
+        times = (utt.get("start_s"), utt.get("end_s"))
+        if not (all(_is_number(t) for t in times) and isinstance(utt.get("text"), str)):
+            raise GroundTruthError(
+                f"{where}: ground truth utterances[{i}] needs start_s and end_s (seconds) and "
+                "a text"
+            )
+    return data
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _is_polygon(value: Any) -> bool:
+    return (
+        isinstance(value, list | tuple)
+        and len(value) >= 3
+        and all(
+            isinstance(p, list | tuple) and len(p) == 2 and all(_is_number(v) for v in p)
+            for p in value
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -140,12 +204,27 @@ class _Replayer:
         self.audio = AudioStream(plan.type_of(plan.audio)) if plan.audio else None
 
     def dispatch(self, item: BagMessage) -> None:
+        """Route one message; whatever goes wrong with it is counted as its failure, with a
+        one-line reason, and the replay goes on with the next message."""
         account = self.result.accounts.setdefault(item.topic, TopicAccount(item.msgtype))
         account.received += 1
+        try:
+            self._route(item, account)
+        except Exception as exc:  # the per-message guard: one bad message never stops a replay
+            account.fail(one_line(exc))
+
+    def _route(self, item: BagMessage, account: TopicAccount) -> None:
+        expected = self.plan.type_of(item.topic)
+        used = item.topic in (self.plan.gt, self.plan.image, self.plan.audio, self.plan.audio_info)
         if item.msg is None:
             account.fail(item.error)
+        elif used and expected and item.msgtype != expected:
+            account.fail(
+                f"a {item.msgtype} message on {item.topic}, which the bag's index gives as "
+                f"{expected}; only {expected} is read there"
+            )
         elif item.topic == self.plan.gt:
-            self.result.ground_truth = json.loads(item.msg.data)
+            self.result.ground_truth = parse_ground_truth(item.msg.data, item.topic)
             account.processed += 1
         elif item.topic == self.plan.image:
             self.frame(item, account)

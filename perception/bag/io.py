@@ -97,7 +97,10 @@ def open_bag(path: Path, status: BagReadStatus | None = None) -> Iterator[RawBag
         yield RawBag(
             path,
             ros1,
-            {t: TopicInfo(t, i.msgtype or "", i.msgcount) for t, i in reader.topics.items()},
+            {
+                t: TopicInfo(t, i.msgtype or _main_type(reader.connections, t), i.msgcount)
+                for t, i in reader.topics.items()
+            },
             _definitions(reader.connections),
             _indexed(reader, status),
         )
@@ -113,6 +116,16 @@ def _open_reader(path: Path, ros1: bool) -> Any:
     reader = Reader(path)
     reader.open()
     return reader
+
+
+def _main_type(connections: list, topic: str) -> str:
+    """The type most messages on ``topic`` have, for a topic recorded with several types
+    (rosbags gives such a topic no type; the replay fails the messages of the others)."""
+    counts: dict[str, int] = {}
+    for c in connections:
+        if c.topic == topic:
+            counts[c.msgtype] = counts.get(c.msgtype, 0) + c.msgcount
+    return max(counts, key=counts.get) if counts else ""
 
 
 def _definitions(connections: list) -> list[TypeDefinition]:

@@ -10,7 +10,6 @@ transport"; the nodes' own drops and failures come from their diagnostics.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
@@ -18,10 +17,12 @@ from pathlib import Path
 from perception.bag.evaluate import (
     EvalOptions,
     FrameResult,
+    GroundTruthError,
     Pipelines,
     Replay,
     TopicAccount,
     TranscriptResult,
+    parse_ground_truth,
 )
 from perception.bag.io import BagReadStatus, read_bag
 from perception.bag.play import play
@@ -99,7 +100,6 @@ def replay_live(
 ) -> Replay:
     """Play ``path`` through freshly started nodes and collect their results."""
     import rclpy
-    from diagnostic_msgs.msg import DiagnosticArray
     from perception_msgs.msg import TextRegions, Transcript
     from rclpy.qos import QoSProfile, ReliabilityPolicy
 
@@ -114,17 +114,12 @@ def replay_live(
     rclpy.init(context=context)
     node = rclpy.create_node("perception_eval", context=context)
     reliable = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
-    regions, transcripts, diag = [], [], {}
+    regions, transcripts = [], []
     node.create_subscription(TextRegions, "/eval/regions", regions.append, reliable)
     node.create_subscription(Transcript, "/eval/transcript", transcripts.append, reliable)
-    node.create_subscription(
-        DiagnosticArray,
-        "/diagnostics",
-        lambda m: diag.update({s.name: {v.key: v.value for v in s.values} for s in m.status}),
-        reliable,
-    )
+    diag = collect_diagnostics(node, reliable)
     stop = threading.Event()
-    spinner = threading.Thread(target=_spin, args=(node, stop), daemon=True)
+    spinner = threading.Thread(target=spin_until, args=(node, stop), daemon=True)
     spinner.start()
     start = time.perf_counter()
     try:
@@ -140,17 +135,39 @@ def replay_live(
         )
         _drain(regions, transcripts, stop)
     finally:
-        stop.set()
-        launcher.stop()
-        spinner.join(2.0)
-        node.destroy_node()
-        context.try_shutdown()
+        stop_graph(stop, launcher, spinner, node)
     result.wall_s = time.perf_counter() - start
     _collect(result, path, published, regions, transcripts, diag, topics)
     return result
 
 
-def _spin(node, stop: threading.Event) -> None:
+def stop_graph(stop: threading.Event, launcher: Launcher, spinner: threading.Thread, node) -> None:
+    """Stop the spinner, the launched nodes, then the driving node and its context."""
+    stop.set()
+    launcher.stop()
+    spinner.join(2.0)
+    context = node.context
+    node.destroy_node()
+    context.try_shutdown()
+
+
+def collect_diagnostics(node, qos) -> dict[str, dict[str, str]]:
+    """The latest values of every status on /diagnostics by node name, kept up to date while
+    ``node`` spins."""
+    from diagnostic_msgs.msg import DiagnosticArray
+
+    latest: dict[str, dict[str, str]] = {}
+    node.create_subscription(
+        DiagnosticArray,
+        "/diagnostics",
+        lambda m: latest.update({s.name: {v.key: v.value for v in s.values} for s in m.status}),
+        qos,
+    )
+    return latest
+
+
+def spin_until(node, stop: threading.Event) -> None:
+    """Spin ``node`` in its own executor until ``stop`` is set (run it in a thread)."""
     import rclpy
 
     executor = rclpy.executors.SingleThreadedExecutor(context=node.context)
@@ -188,7 +205,10 @@ def _collect(
     for item in read_bag(path, status):
         types[item.topic] = item.msgtype
         if item.topic == topics.gt and item.msg is not None:
-            result.ground_truth = json.loads(item.msg.data)
+            try:
+                result.ground_truth = parse_ground_truth(item.msg.data, item.topic)
+            except GroundTruthError as exc:
+                result.notes.append(f"ground truth not used: {exc}")
     result.bag_error = status.error
     result.frames = [
         FrameResult(stamp_ns(m.header), tuple(msg_to_regions(m)), m.latency_ms) for m in regions
@@ -197,25 +217,22 @@ def _collect(
         TranscriptResult(msg_to_transcript(m), m.latency_ms) for m in transcripts
     ]
     det = _counts(diag.get("/eval_text_detector", {}))
-    frames = TopicAccount(
+    result.accounts[topics.image] = _account(
         types.get(topics.image, ""),
-        received=published.get(topics.image, 0),
+        published.get(topics.image, 0),
         processed=len(regions),
+        failed=(det["failed"], "failed in the detector node (see its log)"),
+        dropped=(det["dropped"], "dropped by the detector node (newest frame wins)"),
     )
-    frames.skipped = det["dropped"]
-    frames.reasons["dropped by the detector node (newest frame wins)"] = det["dropped"]
-    frames.failed = det["failed"]
-    frames.reasons["failed in the detector node (see its log)"] = det["failed"]
-    lost = frames.received - frames.processed - frames.skipped - frames.failed
-    if lost > 0:  # published but never reported by the node
-        frames.skipped += lost
-        frames.reasons["lost in transport or never reported"] = lost
-    frames.reasons = +frames.reasons  # keep only reasons that happened
-    result.accounts[topics.image] = frames
     speech = _counts(diag.get("/eval_speech", {}))
-    chunks = TopicAccount(types.get(topics.audio, ""), received=published.get(topics.audio, 0))
-    chunks.processed = chunks.received  # chunks are not acknowledged one by one
-    result.accounts[topics.audio] = chunks
+    # audio messages are counted one by one by the speech node (its chunks_* diagnostics)
+    result.accounts[topics.audio] = _account(
+        types.get(topics.audio, ""),
+        published.get(topics.audio, 0),
+        processed=speech["chunks_processed"],
+        failed=(speech["chunks_failed"], "failed in the speech node (see its log)"),
+        dropped=(speech["chunks_dropped"], "arrived while the speech node was not active"),
+    )
     result.notes.append(
         f"speech node: {speech['received']} utterances, {speech['processed']} recognised, "
         f"{speech['dropped']} dropped (newest wins), {speech['failed']} failed; "
@@ -223,6 +240,27 @@ def _collect(
     )
 
 
+def _account(
+    msgtype: str,
+    published: int,
+    processed: int,
+    failed: tuple[int, str],
+    dropped: tuple[int, str],
+) -> TopicAccount:
+    """One input topic's fate from what was published and what its node reported; messages
+    the node never reported are skipped as lost."""
+    account = TopicAccount(msgtype, received=published, processed=processed)
+    account.failed, account.reasons[failed[1]] = failed[0], failed[0]
+    account.skipped, account.reasons[dropped[1]] = dropped[0], dropped[0]
+    lost = published - processed - failed[0] - dropped[0]
+    if lost > 0:  # published but never reported by the node
+        account.skipped += lost
+        account.reasons["lost in transport or never reported"] = lost
+    account.reasons = +account.reasons  # keep only reasons that happened
+    return account
+
+
 def _counts(values: dict) -> dict[str, int]:
     keys = ("received", "processed", "dropped", "failed")
+    keys += ("chunks_received", "chunks_processed", "chunks_failed", "chunks_dropped")
     return {k: int(float(values.get(k, 0))) for k in keys}

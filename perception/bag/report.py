@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import os
 from pathlib import Path
 
 import cv2
@@ -18,6 +19,7 @@ import numpy as np
 from perception.bag import metrics
 from perception.bag.evaluate import Pipelines, Replay
 from perception.config import to_dict
+from perception.errors import PerceptionError
 from perception.eval.groups import GroupReport, format_report
 from perception.eval.wer import count_errors
 from perception.vision.draw import render_regions
@@ -115,15 +117,49 @@ def annotate(rgb: np.ndarray, truth: list[dict], frame_regions: tuple) -> np.nda
     return render_regions(out, list(frame_regions))
 
 
+class ReportError(PerceptionError):
+    """The report could not be written (full disk, no permission)."""
+
+
 def write_report(out_dir: Path, replay: Replay, summary: dict) -> Path:
-    """Write report.json, index.html, frames/*.png and plots/*.png; returns the page's path."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "report.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
-    frames = _write_frames(out_dir / "frames", replay)
-    plots = _write_plots(out_dir / "plots", replay, summary)
-    page = out_dir / "index.html"
-    page.write_text(_html(summary, frames, plots), encoding="utf-8")
+    """Write report.json, index.html, frames/*.png and plots/*.png; returns the page's path.
+
+    Raises:
+        ReportError: a file could not be written; report.json is either whole or absent.
+    """
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _write_whole(out_dir / "report.json", json.dumps(summary, indent=2, ensure_ascii=False))
+        frames = _write_frames(out_dir / "frames", replay)
+        plots = _write_plots(out_dir / "plots", replay, summary)
+        page = out_dir / "index.html"
+        _write_whole(page, _html(summary, frames, plots))
+    except OSError as exc:
+        raise ReportError(
+            f"cannot write the report into {out_dir}: {exc.strerror or exc}; free some space "
+            "or choose another --out folder"
+        ) from None
     return page
+
+
+def write_json(path: Path, data: dict) -> None:
+    """``data`` as a JSON file, whole or not at all (ReportError when it cannot be written)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_whole(path, json.dumps(data, indent=2, ensure_ascii=False))
+    except OSError as exc:
+        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write ``text`` beside ``path`` and rename it into place, so a failed write (a full disk)
+    leaves no half-written file."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _write_frames(folder: Path, replay: Replay) -> list[str]:
@@ -135,7 +171,8 @@ def _write_frames(folder: Path, replay: Replay) -> list[str]:
             continue
         image = annotate(frame.rgb, truth.get(frame.stamp_ns, []), frame.regions)
         name = f"frame_{frame.stamp_ns}.png"
-        cv2.imwrite(str(folder / name), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        if not cv2.imwrite(str(folder / name), cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
+            raise OSError(f"OpenCV could not write {folder / name}")
         names.append(f"frames/{name}")
     return names
 

@@ -7,15 +7,19 @@ command lines.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
-from perception.bag.evaluate import EvalOptions, Pipelines, Replay, replay_bag
+from perception.bag.evaluate import (
+    EvalOptions,
+    GroundTruthError,
+    Pipelines,
+    Replay,
+    parse_ground_truth,
+    replay_bag,
+)
 from perception.bag.report import summarize, write_report
-from perception.config import from_dict
+from perception.config import from_dict, read_yaml
 from perception.errors import ConfigError, PerceptionError
 from perception.models.store import ModelStore
 from perception.ros import pipeline
@@ -28,10 +32,19 @@ class EvalRun:
     page: Path
 
 
+def read_ground_truth(path: Path) -> dict:
+    """A ``--gt`` file (GroundTruthError when it is missing or not ground truth)."""
+    try:
+        text = Path(path).read_bytes()
+    except OSError as exc:
+        raise GroundTruthError(f"cannot read the ground-truth file {path}: {exc}") from None
+    return parse_ground_truth(text, str(path))
+
+
 def _sections(config: Path | None) -> dict:
     if config is None:
         return {}
-    data = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
+    data = read_yaml(config) or {}
     if not isinstance(data, dict) or set(data) - {"speech", "vision"}:
         raise ConfigError(
             f"{config}: expected a mapping with sections speech and/or vision, "
@@ -126,13 +139,14 @@ def evaluate(
     """
     options = options or EvalOptions()
     options.plan(bag)  # a topic choice to make fails here, before any model loads
+    truth = read_ground_truth(gt) if gt is not None else None  # and a bad --gt file
     if live_rate is None:
         pipes = load_pipelines(config, store, skip, fallback_detector)
         replay = replay_bag(bag, pipes, options)
     else:
         pipes, replay = _live(bag, config, live_rate, options)
-    if gt is not None:
-        replay.ground_truth = json.loads(Path(gt).read_text(encoding="utf-8"))
+    if truth is not None:
+        replay.ground_truth = truth
         replay.notes.append(f"ground truth from {gt} (replaces any in the bag)")
     summary = summarize(replay, pipes)
     return EvalRun(summary, write_report(out_dir, replay, summary))

@@ -6,7 +6,9 @@ Subcommand modules each expose ``add_parser(subparsers)``; name lookup stays her
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 
 from perception import __version__
 from perception.cli import (
@@ -26,7 +28,11 @@ from perception.cli import (
     transcribe_cmd,
     vision_cmd,
 )
-from perception.errors import PerceptionError
+from perception.errors import PerceptionError, one_line
+
+# exit codes: 0 all inputs used, 1 some inputs counted as failed, 2 a user's mistake (bad option,
+# config or file), 3 a bug or a library's failure (one line; the traceback with PERCEPTION_DEBUG=1)
+EXIT_INTERNAL = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,3 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"perception {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # the last boundary: one line, never a traceback unless asked
+        if os.environ.get("PERCEPTION_DEBUG"):
+            traceback.print_exc()
+        print(
+            f"perception {args.command}: internal error: {one_line(exc)} (set PERCEPTION_DEBUG=1 "
+            "for the traceback and report it)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL

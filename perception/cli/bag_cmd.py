@@ -53,9 +53,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     sample.set_defaults(run=_sample)
 
 
-def add_bag_arguments(p: argparse.ArgumentParser) -> None:
-    """The bag and the topic choices (``perception bag ...`` and ``perception eval``)."""
-    p.add_argument("bag", type=Path, help="bag folder (metadata.yaml + storage file) or .bag")
+def add_bag_arguments(p: argparse.ArgumentParser, several: bool = False) -> None:
+    """The bag (or bags) and the topic choices (``perception bag ...`` and ``perception eval``)."""
+    what = "bag folder (metadata.yaml + storage file) or .bag"
+    if several:
+        p.add_argument("bag", type=Path, nargs="+", help=f"{what}; several give one report each")
+    else:
+        p.add_argument("bag", type=Path, help=what)
     p.add_argument("--image-topic", default="", help="the camera topic, if the bag has several")
     p.add_argument("--audio-topic", default="", help="the microphone topic, if it has several")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from perception.config import to_dict
-from perception.errors import PerceptionError
+from perception.errors import one_line
 from perception.settings import load_config
 from perception.vision.api import VisionOptions, load_detector
 from perception.vision.draw import draw_regions, read_image
@@ -67,12 +67,13 @@ def _run(args: argparse.Namespace) -> int:
             t0 = time.perf_counter()
             regions = detector.detect(image)
             ms = (time.perf_counter() - t0) * 1e3
-        except (PerceptionError, OSError, ValueError) as exc:
+            out = (
+                draw_regions(image, regions, args.draw / f"{path.stem}.png") if args.draw else None
+            )
+        except Exception as exc:  # per-image guard: a bad image is counted, the rest go on
             failed += 1
             _report_error(args, path, exc)
             continue
-        if args.draw:
-            out = draw_regions(image, regions, args.draw / f"{path.stem}.png")
         if args.json:
             print(
                 json.dumps(
@@ -85,7 +86,7 @@ def _run(args: argparse.Namespace) -> int:
                 )
             )
         else:
-            _print_text(path, regions, ms, out if args.draw else None)
+            _print_text(path, regions, ms, out)
     return 1 if failed else 0
 
 
@@ -104,5 +105,5 @@ def _print_text(path: Path, regions: list, ms: float, drawn: Path | None) -> Non
 
 def _report_error(args: argparse.Namespace, path: Path, exc: Exception) -> None:
     if args.json:
-        print(json.dumps({"path": str(path), "error": str(exc)}))
-    print(f"perception detect: {path}: {exc}", file=sys.stderr)
+        print(json.dumps({"path": str(path), "error": one_line(exc)}))
+    print(f"perception detect: {path}: {one_line(exc)}", file=sys.stderr)

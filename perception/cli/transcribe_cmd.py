@@ -11,10 +11,13 @@ from pathlib import Path
 
 from perception.audio import SAMPLE_RATE, load_audio
 from perception.config import to_dict
-from perception.errors import PerceptionError
+from perception.errors import one_line
 from perception.settings import load_config
 from perception.speech.api import SpeechOptions, SpeechRecognizer, transcribe_audio
 from perception.speech.types import Transcript
+
+# Below this much audio a real-time factor says more about fixed costs (VAD set-up) than speed.
+MIN_RTF_AUDIO_S = 1.0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -76,7 +79,9 @@ def _record(
         "audio_duration_s": round(duration_s, 3),
         "utterances": [to_dict(t) for t in transcripts],
         "timings_ms": stages,
-        "realtime_factor": round(compute_s / max(duration_s, 1e-9), 3),
+        "realtime_factor": round(compute_s / duration_s, 3)
+        if duration_s >= MIN_RTF_AUDIO_S
+        else None,
     }
 
 
@@ -87,7 +92,9 @@ def _print_text(record: dict) -> None:
         for h in u["nbest"][:3]:
             print(f"      n-best {h['avg_logprob']:6.3f}  {h['text']}")
     stages = ", ".join(f"{k} {v:.0f} ms" for k, v in record["timings_ms"].items())
-    print(f"  fusion {record['fusion']}; {stages}; RTF {record['realtime_factor']}")
+    rtf = record["realtime_factor"]
+    rtf_text = f"RTF {rtf}" if rtf is not None else f"no RTF (under {MIN_RTF_AUDIO_S:.0f} s)"
+    print(f"  fusion {record['fusion']}; {stages}; {rtf_text}")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -105,11 +112,11 @@ def _run(args: argparse.Namespace) -> int:
                 sum(t.timings_ms.values()) for t in transcripts
             )
             record = _record(path, len(audio) / SAMPLE_RATE, transcripts, load_ms, model_load_ms)
-        except PerceptionError as exc:
+        except Exception as exc:  # per-file guard: a bad file is counted and the rest go on
             failures += 1
             if args.json:
-                print(json.dumps({"path": str(path), "error": str(exc)}))
-            print(f"perception transcribe: {path}: {exc}", file=sys.stderr)
+                print(json.dumps({"path": str(path), "error": one_line(exc)}))
+            print(f"perception transcribe: {path}: {one_line(exc)}", file=sys.stderr)
             continue
         print(json.dumps(record, ensure_ascii=False) if args.json else "", end="")
         if args.json:

@@ -6,7 +6,8 @@ PyAudio id in ``info.format``); ros-drivers/audio_common's ``audio_common_msgs/A
 ``AudioDataStamped``, whose bytes are described by a separate ``AudioInfo`` message. The two
 packages share a name, so a converter tells them apart by the fields the message was decoded
 with (its definition). Channels are averaged to mono here; the rate is left as it came
-(:class:`perception.audio.stream.StreamResampler` brings it to 16 kHz). Readers are duck-typed
+(:class:`perception.audio.stream.StreamResampler` brings it to 16 kHz). A float message with a
+NaN or infinite sample is rejected whole (a FrameError), never repaired. Readers are duck-typed
 (rclpy and rosbags messages alike). It knows nothing about models or bags.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from perception.audio.io import AudioError, check_finite
 from perception.ros.convert import FrameError
 
 # PyAudio's sample format ids (portaudio.h paFloat32 ... paUInt8) as mgonzs13's AudioInfo uses them
@@ -81,7 +83,11 @@ def _mono(samples: np.ndarray, channels: int, rate_hz: int, what: str) -> AudioB
         raise FrameError(f"{what}: {samples.size} samples, not a multiple of {channels} channels")
     pcm = to_unit_float(samples)
     if channels > 1:
-        pcm = pcm.reshape(-1, channels).mean(axis=1)
+        pcm = pcm.reshape(-1, channels).mean(axis=1, dtype=np.float64).astype(np.float32)
+    try:  # after the mixdown, which can overflow huge float samples to inf
+        check_finite(pcm, what)
+    except AudioError as exc:  # a float message with NaN / inf: skipped, the stream goes on
+        raise FrameError(str(exc)) from None
     return AudioBlock(pcm, rate_hz)
 
 

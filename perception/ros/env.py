@@ -12,8 +12,17 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from perception.errors import ConfigError
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FASTDDS_PROFILE = REPO_ROOT / "config" / "fastdds_profile.xml"
+# ROS 2 (Jazzy and later) discovery ranges; anything wider than LOCALHOST leaves the machine
+DISCOVERY_RANGES = ("LOCALHOST", "SUBNET", "OFF", "SYSTEM_DEFAULT")
+NETWORK_VARIABLES = {
+    "ROS_AUTOMATIC_DISCOVERY_RANGE",
+    "ROS_STATIC_PEERS",
+    "FASTDDS_DEFAULT_PROFILES_FILE",
+}
 
 
 def safe_ros_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -33,3 +42,36 @@ def apply_safe_ros_env() -> None:
     """Fill in the defaults in this process's environment (call before ``rclpy.init``)."""
     for key, value in safe_ros_env().items():
         os.environ.setdefault(key, value)
+
+
+def discovery_notice(env: Mapping[str, str], who: str = "") -> str:
+    """One line when ``env`` lets discovery leave this machine ("" when it stays local).
+
+    Widening is the user's choice (an exported variable, a launch file's ``env``), never ours,
+    and it is never silent: the launcher prints this line for the graph and for each node.
+
+    Raises:
+        ConfigError: an unknown ``ROS_AUTOMATIC_DISCOVERY_RANGE`` (ROS would fall back to a
+            default the user did not choose).
+    """
+    where = f" for {who}" if who else ""
+    value = env.get("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST").strip().upper()
+    if value not in DISCOVERY_RANGES:
+        raise ConfigError(
+            f"ROS_AUTOMATIC_DISCOVERY_RANGE{where} is {value!r}; expected one of "
+            f"{', '.join(DISCOVERY_RANGES)} (LOCALHOST keeps the graph on this machine)"
+        )
+    wider = []
+    if value in ("SUBNET", "SYSTEM_DEFAULT"):
+        wider.append(f"ROS_AUTOMATIC_DISCOVERY_RANGE={value}")
+    if env.get("ROS_STATIC_PEERS", "").strip():
+        wider.append(f"ROS_STATIC_PEERS={env['ROS_STATIC_PEERS'].strip()}")
+    profile = env.get("FASTDDS_DEFAULT_PROFILES_FILE", str(FASTDDS_PROFILE))
+    if Path(profile) != FASTDDS_PROFILE:
+        wider.append(f"a Fast DDS profile of your own ({profile}) decides the transports")
+    if not wider:
+        return ""
+    return (
+        f"discovery{where} may reach beyond this machine: {'; '.join(wider)} (set by you); "
+        "unset them to keep the graph on localhost, or secure it with SROS2 (README)"
+    )

@@ -83,13 +83,17 @@ def image_to_rgb(msg: Any) -> np.ndarray:
         order = ">" if int(msg.is_bigendian) else "<"
         rows = np.ascontiguousarray(rows).view(f"{order}u2")
     pixels = rows.reshape(h, w, layout.channels)
-    if layout.cv_code is not None:
+    if layout.cv_code is None:
+        return _to_rgb8(pixels, layout.bgr)
+    try:
         if layout.bits == 16:  # demosaic at full depth, then drop the low byte
             return (cv2.cvtColor(pixels[:, :, 0].astype(np.uint16), layout.cv_code) >> 8).astype(
                 np.uint8
             )
         return cv2.cvtColor(np.ascontiguousarray(pixels), layout.cv_code)
-    return _to_rgb8(pixels, layout.bgr)
+    except cv2.error as exc:  # e.g. YUV 4:2:2 of odd width, a Bayer mosaic of one row
+        why = " ".join(str(exc).split())[-160:]
+        raise FrameError(f"corrupt image: {w}x{h} {encoding} not convertible ({why})") from None
 
 
 def compressed_to_rgb(msg: Any) -> np.ndarray:
@@ -108,8 +112,11 @@ def compressed_to_rgb(msg: Any) -> np.ndarray:
             "a colour or mono camera topic"
         )
     data = np.frombuffer(msg.data, np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
-    if image is None:
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    except cv2.error:  # OpenCV refuses some damaged or oversized files by raising
+        image = None
+    if image is None or image.size == 0 or image.dtype not in (np.uint8, np.uint16):
         raise FrameError(
             f"cannot decode compressed image ({data.size} bytes, format {msg.format!r}); "
             "expected JPEG or PNG data (image_transport's compressed plugin)"

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from perception.config import read_yaml
 from perception.errors import ConfigError
 
 _SUBST = re.compile(r"\$\(([a-z-]+)((?:\s+[^)\s]+)*)\s*\)")
@@ -117,12 +118,7 @@ class _Scope:
 def load_launch(path: Path, given: dict[str, str]) -> LaunchPlan:
     """Parse the launch file at ``path`` with launch arguments ``given`` (name → value)."""
     path = Path(path).resolve()
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"launch file {path} does not exist") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    doc = read_yaml(path, "launch file")
     if not isinstance(doc, dict) or not isinstance(doc.get("launch"), list):
         raise ConfigError(
             f"{path}: expected a top-level 'launch:' list (ROS 2 YAML launch format)"
@@ -176,7 +172,7 @@ def _typed(value: Any) -> Any:
         return value
     try:
         parsed = yaml.safe_load(value)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         return value
     return parsed if isinstance(parsed, (bool, int, float, str, list)) else value
 

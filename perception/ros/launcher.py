@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from perception.ros.env import safe_ros_env
+from perception.ros.env import NETWORK_VARIABLES, discovery_notice, safe_ros_env
 from perception.ros.launch_file import LaunchPlan, NodeSpec
 
 STOP_GRACE_S = 5.0  # after SIGINT, before SIGTERM (nodes free models in cleanup)
@@ -61,6 +61,7 @@ class Launcher:
 
     def start(self) -> None:
         env = safe_ros_env()
+        self._announce_network(env)
         for node in self.plan.nodes:
             cmd = node_command(node, Path(self._tmp.name))
             proc = subprocess.Popen(
@@ -76,6 +77,17 @@ class Launcher:
                 target=_pump, args=(node.name, proc.stdout, self.out), daemon=True
             ).start()
             self.out(f"[launch] started {node.name} (pid {proc.pid}): {' '.join(cmd[2:])}")
+
+    def _announce_network(self, env: dict[str, str]) -> None:
+        """Say so when discovery may leave this machine (the graph's or one node's env)."""
+        notice = discovery_notice(env)
+        if notice:
+            self.out(f"[launch] {notice}")
+        for node in self.plan.nodes:
+            if NETWORK_VARIABLES & set(dict(node.env)):  # the launch file sets its own
+                own = discovery_notice({**env, **dict(node.env)}, node.name)
+                if own:
+                    self.out(f"[launch] {own}")
 
     def request_stop(self, *_: object) -> None:
         self._stop.set()

@@ -8,9 +8,12 @@ loader's checks. It does not touch rclpy: the node passes plain dicts.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from perception.config import from_dict, to_dict
+from perception.errors import ConfigError
 
 T = TypeVar("T")
 
@@ -50,3 +53,27 @@ def build(cls: type[T], values: dict[str, Any], prefix: str = "") -> T:
     # ROS cannot type an empty list, so [] arrives unset (None): keep the dataclass default then
     picked = {k: v for k, v in picked.items() if v is not None or defaults.get(k) is None}
     return from_dict(cls, unflatten(picked), prefix.rstrip("."))
+
+
+def check_declared(given: Iterable[str], declared: Iterable[str], node: str = "node") -> None:
+    """Refuse parameters a node was given but does not declare (rclpy ignores them silently).
+
+    Args:
+        given: names set from the command line, a parameter file or the launch file.
+        declared: names the node declares.
+
+    Raises:
+        ConfigError: naming each unknown parameter and the closest declared name.
+    """
+    known = sorted(set(declared))
+    unknown = sorted(set(given) - set(known))
+    if not unknown:
+        return
+    parts = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise ConfigError(
+        f"{node}: unknown parameter(s) {', '.join(parts)}; the node declares "
+        f"{len(known)} parameters (list them with `ros2 param list` or see its options class)"
+    )

@@ -54,6 +54,11 @@ class SpeechPipeline:
         self.recognizer = load_recognizer(options, store)
         self._vad_ms = 0.0
 
+    def reset(self) -> None:
+        """A new stream (the next bag): the VAD forgets the last one and times restart at 0."""
+        self.segmenter.reset()
+        self._vad_ms = 0.0
+
     def cut(self, samples: np.ndarray) -> list[Utterance]:
         """Add int16 or float32 samples at 16 kHz, shape (N,); the utterances they ended."""
         start = time.perf_counter()

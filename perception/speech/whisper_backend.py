@@ -13,6 +13,7 @@ from typing import Literal
 import torch
 
 from perception.config import check
+from perception.errors import ConfigError
 from perception.models.store import ModelStore
 from perception.runtime import Runtime
 
@@ -52,7 +53,11 @@ def resolve_device(device: Device) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' was asked for but torch sees no CUDA GPU; use 'cpu'")
+        built = torch.version.cuda or "no CUDA"
+        raise ConfigError(
+            f"device 'cuda' was asked for but torch {torch.__version__} ({built}) sees no CUDA "
+            "GPU; use --device cpu or auto (`perception doctor` shows what torch sees)"
+        )
     return device
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from perception.config import check
+from perception.errors import ConfigError
 from perception.models.store import ModelStore
 from perception.vision.types import TextDetector
 
@@ -113,8 +114,15 @@ def load_detector(options: VisionOptions, store: ModelStore | None = None) -> Te
         ModelNotFoundError / ChecksumError: the PP-OCRv4 detector or MENTOR weights are missing
             or changed (the message names the command that fixes it).
     """
+    import torch
+
     from perception.vision import detectors
 
+    if options.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(
+            f"vision.device is {options.device!r} but torch sees no CUDA GPU; use 'cpu' "
+            "(`perception doctor` shows what torch sees)"
+        )
     store = ModelStore() if store is None else store
     build = {
         "mentor": detectors.MentorDetector,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from perception.errors import PerceptionError
+from perception.errors import ConfigError, PerceptionError
 from perception.models.store import ModelStore
 from perception.vision import ppocr, weights
 from perception.vision.api import DEFAULT_LANGUAGES, VisionOptions
@@ -31,7 +31,7 @@ from perception.vision.postprocess import (
 )
 from perception.vision.recognizer import MODEL_NAME, LineOutput, LineRecognizer
 from perception.vision.render import language_templates
-from perception.vision.types import UNKNOWN_LANGUAGE, Reading, TextRegion
+from perception.vision.types import UNKNOWN_LANGUAGE, ImageError, Reading, TextRegion
 
 
 class PpocrDetector:
@@ -144,8 +144,8 @@ class MentorDetector(ScriptIdDetector):
     kernel (computed once from its printed templates), plus the "unknown" outcome."""
 
     def __init__(self, options: VisionOptions, store: ModelStore) -> None:
+        self.codes = resolve_languages(options.languages)  # a bad code fails before any load
         super().__init__(options, store)
-        self.codes = resolve_languages(options.languages)
         self.kernels = language_kernels(self.ckpt.mentor, self.codes, self.recogniser)
 
     @torch.no_grad()
@@ -192,7 +192,7 @@ def resolve_languages(codes: tuple[str, ...]) -> list[str]:
         codes = DEFAULT_LANGUAGES + added
     unknown = [c for c in codes if c not in registry]
     if unknown:
-        raise ValueError(
+        raise ConfigError(
             f"languages {unknown} are not in the registry ({', '.join(sorted(registry))}); "
             "add them with `perception languages add`"
         )
@@ -215,6 +215,8 @@ def language_kernels(
 def _check_image(image: np.ndarray) -> None:
     if not (isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 3):
         got = getattr(image, "shape", type(image).__name__)
-        raise ValueError(f"expected an (H, W, 3) uint8 RGB image, got {got}")
+        raise ImageError(f"expected an (H, W, 3) uint8 RGB image, got {got}")
     if image.dtype != np.uint8:
-        raise ValueError(f"expected dtype uint8 (0..255 RGB), got {image.dtype}; convert first")
+        raise ImageError(f"expected dtype uint8 (0..255 RGB), got {image.dtype}; convert first")
+    if image.size == 0:
+        raise ImageError(f"expected an image with pixels, got shape {image.shape}")

@@ -8,25 +8,65 @@ detection.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from perception.errors import one_line
 from perception.vision.languages import NOTO_TTF
 from perception.vision.render import load_font
-from perception.vision.types import UNKNOWN_LANGUAGE, TextRegion
+from perception.vision.types import UNKNOWN_LANGUAGE, ImageError, TextRegion
 
 LABEL_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
 
 
+# Pillow's own bound against decompression bombs (about 89 M pixels): a larger image is refused
+# before its pixels are decoded, instead of Pillow's warning or its error at twice the bound.
+MAX_IMAGE_PIXELS = int(Image.MAX_IMAGE_PIXELS or 89_478_485)
+
+
 def read_image(path: Path) -> np.ndarray:
-    """(H, W, 3) uint8 RGB from any format Pillow reads; EXIF rotation applied."""
+    """(H, W, 3) uint8 RGB from any format Pillow reads; EXIF rotation applied.
+
+    Grey, palette, CMYK and RGBA images are converted (alpha is dropped); 16-bit images are
+    scaled to 8 bits, not clipped.
+
+    Raises:
+        ImageError: the file is missing, not an image, truncated, empty, or larger than
+            :data:`MAX_IMAGE_PIXELS`.
+    """
     from PIL import ImageOps
 
-    with Image.open(path) as img:
-        return np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked below
+            with Image.open(path) as img:
+                w, h = img.size
+                if w * h > MAX_IMAGE_PIXELS or w == 0 or h == 0:
+                    raise ImageError(
+                        f"{path}: {w}x{h} pixels; expected 1 to {MAX_IMAGE_PIXELS:,} pixels "
+                        "(Pillow's decompression-bomb bound): shrink the image first"
+                    )
+                return _to_rgb8(ImageOps.exif_transpose(img))
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"{path}: {exc}") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        if isinstance(exc, ImageError):
+            raise
+        raise ImageError(f"{path}: not a readable image ({one_line(exc)})") from None
+
+
+def _to_rgb8(img: Image.Image) -> np.ndarray:
+    """(H, W, 3) uint8 RGB from a Pillow image of any mode."""
+    if img.mode.startswith("I;16") or img.mode in ("I", "F"):
+        values = np.asarray(img, np.float64)  # (H, W)
+        wide = img.mode.startswith("I;16") or values.max(initial=0) > 255
+        grey = np.clip(values / 257.0 if wide else values, 0, 255).round().astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    return np.asarray(img.convert("RGB"))
 
 
 def language_color(code: str) -> tuple[int, int, int]:

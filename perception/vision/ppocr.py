@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from perception.errors import require
+from perception.vision.types import ImageError
 
 # The Concat that joins the four upsampled RSEFPN levels before the DB head's first conv.
 FEATURE_OUTPUT = "p2o.Concat.1"
@@ -60,6 +61,8 @@ def prepare(image: np.ndarray, min_side_px: int = 736, max_side_px: int = 0) -> 
     import cv2
 
     h, w = image.shape[:2]
+    if h == 0 or w == 0:
+        raise ImageError(f"expected an image with pixels, got shape {image.shape}")
     ratio = resize_ratio(h, w, min_side_px, max_side_px)
     nh, nw = (max(32, int(round(int(s * ratio) / 32) * 32)) for s in (h, w))
     resized = cv2.resize(image, (nw, nh)) if (nh, nw) != (h, w) else image

@@ -10,8 +10,14 @@ from typing import Protocol
 
 import numpy as np
 
+from perception.errors import PerceptionError
+
 UNKNOWN_LANGUAGE = "unknown"
 NO_LANGUAGE = "zxx"  # ISO 639-2: no linguistic content (numbers, symbols)
+
+
+class ImageError(PerceptionError, ValueError):
+    """An image that cannot be read or is not an (H, W, 3) uint8 RGB array with pixels."""
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,6 @@
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -49,3 +52,39 @@ def test_missing_and_garbage_files_are_clear_errors(tmp_path):
     junk.write_bytes(b"not audio at all" * 10)
     with pytest.raises(AudioError, match="could not decode"):
         load_audio(junk)
+
+
+BAD_INPUTS = Path(__file__).resolve().parents[1] / "faults" / "data"  # sources in SOURCES.tsv
+
+
+def test_a_damaged_header_rate_is_refused_at_once():
+    # pocketsphinx's awful.wav: 441 samples at "1,092,676 Hz"; resampling them took a minute
+    start = time.perf_counter()
+    with pytest.raises(AudioError, match="1092676 Hz; expected 1000-384000 Hz"):
+        load_audio(BAD_INPUTS / "pocketsphinx_awful.wav")
+    assert time.perf_counter() - start < 5.0
+
+
+def test_an_empty_file_is_an_error():
+    with pytest.raises(AudioError, match="holds no samples"):
+        load_audio(BAD_INPUTS / "pocketsphinx_null.wav")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_samples_are_rejected_not_repaired(tmp_path, bad):
+    samples = _tone(SAMPLE_RATE)
+    samples[100:103] = bad
+    path = tmp_path / "nan.wav"
+    sf.write(path, samples, SAMPLE_RATE, subtype="FLOAT")
+    with pytest.raises(AudioError, match=r"3 of 16000 samples are NaN or infinite \(first at "):
+        load_audio(path)
+    with pytest.raises(AudioError, match="rejected, not repaired"):
+        to_float32(samples)
+
+
+def test_pcm16_refuses_nan_and_clips_the_rest():
+    from perception.audio.io import to_pcm16  # added with the check
+
+    np.testing.assert_array_equal(to_pcm16(np.array([0.0, 2.0, -2.0])), [0, 32767, -32767])
+    with pytest.raises(AudioError, match="NaN"):
+        to_pcm16(np.array([0.0, np.nan], np.float32))

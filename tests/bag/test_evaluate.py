@@ -152,3 +152,74 @@ def test_truncated_bag_is_replayed_up_to_the_cut_and_reported(tmp_path):
     assert replay.bag_error.startswith("bag ended early")
     page = write_report(tmp_path / "report", replay, summarize(replay, pipes))
     assert "bag ended early" in page.read_text()
+
+
+def _image_bag_with(path, write_extra) -> None:
+    """Two good frames on /camera/image_raw, then whatever ``write_extra(bag)`` adds."""
+    rgb = np.zeros((48, 64, 3), np.uint8)
+    with BagWriter(path, "sqlite3") as bag:
+        bag.write("/camera/image_raw", image_msg(bag, rgb, 100, "cam"), 100)
+        write_extra(bag)
+        bag.write("/camera/image_raw", image_msg(bag, rgb, 300, "cam"), 300)
+
+
+def _foreign(bag, msgtype: str):
+    """A valid message of ``msgtype`` (String or a real JPEG CompressedImage), serialized."""
+    import cv2
+
+    T = bag.store.types
+    if msgtype == "std_msgs/msg/String":
+        return string_msg(bag, "not a frame")
+    jpeg = cv2.imencode(".jpg", np.zeros((48, 64, 3), np.uint8))[1].reshape(-1)
+    head = image_msg(bag, np.zeros((1, 1, 3), np.uint8), 200, "cam").header
+    return T[msgtype](header=head, format="jpeg", data=jpeg)
+
+
+@pytest.mark.parametrize("msgtype", ["std_msgs/msg/String", "sensor_msgs/msg/CompressedImage"])
+def test_a_message_of_the_wrong_type_on_the_image_topic_is_a_counted_failure(tmp_path, msgtype):
+    def foreign_on_image_topic(bag):
+        conn = bag._writer.add_connection("/camera/image_raw", msgtype, typestore=bag.store)
+        bag._writer.write(conn, 200, bag.store.serialize_cdr(_foreign(bag, msgtype), msgtype))
+
+    _image_bag_with(tmp_path / "bag", foreign_on_image_topic)
+    pipes = Pipelines(PlaceholderBoxDetector(), None, why_missing={"speech": "not under test"})
+    replay = replay_bag(tmp_path / "bag", pipes)
+    cam = replay.accounts["/camera/image_raw"]
+    assert (cam.received, cam.processed, cam.failed) == (3, 2, 1)
+    assert dict(cam.reasons) == {
+        f"a {msgtype} message on /camera/image_raw, which the bag's index gives as "
+        "sensor_msgs/msg/Image; only sensor_msgs/msg/Image is read there": 1
+    }
+
+
+@pytest.mark.parametrize(
+    ("truth", "why"),
+    [("{not json", "not valid JSON"), ("[1, 2]", "must be a JSON object")],
+)
+def test_bad_ground_truth_in_the_bag_is_a_counted_failure(tmp_path, truth, why):
+    def bad_truth(bag):
+        bag.write("/perception/ground_truth", string_msg(bag, truth), 150)
+
+    _image_bag_with(tmp_path / "bag", bad_truth)
+    pipes = Pipelines(PlaceholderBoxDetector(), None, why_missing={"speech": "not under test"})
+    replay = replay_bag(tmp_path / "bag", pipes)
+    gt = replay.accounts["/perception/ground_truth"]
+    assert (gt.received, gt.failed) == (1, 1) and why in next(iter(gt.reasons))
+    assert replay.accounts["/camera/image_raw"].processed == 2 and replay.ground_truth is None
+
+
+def test_an_exception_outside_the_project_fails_one_message_not_the_replay(tmp_path):
+    class FlakyDetector(PlaceholderBoxDetector):
+        calls = 0
+
+        def detect(self, image):
+            self.calls += 1
+            if self.calls == 1:
+                raise IndexError("list index out of range")
+            return super().detect(image)
+
+    _image_bag_with(tmp_path / "bag", lambda bag: None)
+    pipes = Pipelines(FlakyDetector(), None, why_missing={"speech": "not under test"})
+    cam = replay_bag(tmp_path / "bag", pipes).accounts["/camera/image_raw"]
+    assert (cam.received, cam.processed, cam.failed) == (2, 1, 1)
+    assert dict(cam.reasons) == {"IndexError: list index out of range": 1}

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from perception.cli import build_parser, main
-from tests.conftest import SAMPLE_WAV
+from tests.conftest import REPO, SAMPLE_WAV
 
 
 def _subcommands(parser):
@@ -74,3 +74,16 @@ def test_bag_info_names_each_topics_pipeline_and_eval_checks_the_choice(tmp_path
     code = main(["eval", str(tmp_path / "r"), "--audio-topic", "/imu/data"])
     assert code == 2
     assert "--audio-topic /imu/data is sensor_msgs/msg/Imu" in capsys.readouterr().err
+
+
+@pytest.mark.model
+def test_transcribe_counts_empty_and_damaged_wavs_as_failed(capsys):
+    bad = REPO / "tests" / "faults" / "data"
+    files = [bad / "pocketsphinx_null.wav", bad / "pocketsphinx_awful.wav", SAMPLE_WAV]
+    code = main(["transcribe", *map(str, files), "--json", "--device", "cpu"])
+    captured = capsys.readouterr()
+    null, awful, ok = (json.loads(line) for line in captured.out.splitlines())
+    assert code == 1
+    assert "holds no samples" in null["error"] and "1092676 Hz" in awful["error"]
+    assert ok["realtime_factor"] is not None and 0 < ok["realtime_factor"] < 100
+    assert captured.err.count("perception transcribe: ") == 2

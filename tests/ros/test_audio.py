@@ -149,3 +149,14 @@ def test_live_types_are_checked_with_the_choices_named():
         check_live_type("audio_common_msgs/msg/AudioDataStamped", ("x/msg/Y",), "audio_type")
     with pytest.raises(ConfigError, match="expected one of"):
         AudioStream("std_msgs/msg/String")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_float_message_with_nan_or_inf_is_rejected_and_the_stream_goes_on(bad):
+    pcm = STEREO.copy()
+    pcm[7, 1] = bad
+    stream = AudioStream("audio_common_msgs/msg/AudioStamped")
+    with pytest.raises(FrameError, match="1 of 512 samples are NaN or infinite"):
+        stream.feed(_audio_stamped(pcm.reshape(-1), 1, 2, 16000))
+    good = stream.feed(_audio_stamped(STEREO.reshape(-1), 1, 2, 16000))
+    assert np.isfinite(good).all() and good.size > 0

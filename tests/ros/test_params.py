@@ -35,3 +35,15 @@ def test_prefix_and_unset_lists_keep_defaults():
     from perception.ros.options import BagPlayerOptions
 
     assert build(BagPlayerOptions, {"path": "b", "topics": None}).topics == ()
+
+
+def test_an_undeclared_parameter_is_an_error_naming_the_closest_declared_one():
+    from perception.ros.params import check_declared
+
+    declared = list(flatten(SpeechOptions()))
+    check_declared(["asr.beam_size", "fusion"], declared)  # all declared: no error
+    with pytest.raises(ConfigError) as info:
+        check_declared(["asr.beem_size", "zzz"], declared, "speech")
+    message = str(info.value)
+    assert message.startswith("speech: unknown parameter(s) 'asr.beem_size' (did you mean ")
+    assert "'asr.beam_size'?" in message and "'zzz'" in message

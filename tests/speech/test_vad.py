@@ -49,3 +49,17 @@ def test_long_speech_is_cut_at_max_utterance(store):
 def test_options_are_checked():
     with pytest.raises(ConfigError, match="threshold"):
         VadOptions(threshold=1.5)
+
+
+def test_a_nan_chunk_is_refused_and_does_not_poison_the_stream(store):
+    from perception.audio.io import AudioError
+
+    speech = synthesize("go to the kitchen")
+    segmenter = StreamSegmenter(VadOptions(), store)
+    segmenter.feed(_silence(0.5))
+    poisoned = _silence(0.02)
+    poisoned[5] = np.nan
+    with pytest.raises(AudioError, match="NaN"):
+        segmenter.feed(poisoned)
+    utterances = segmenter.feed(np.concatenate([speech, _silence(1.0)])) + segmenter.flush()
+    assert len(utterances) == 1

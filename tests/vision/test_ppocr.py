@@ -22,3 +22,13 @@ def test_normalisation_is_bgr_around_one_half():
     image[..., 0] = 255  # pure red
     x = ppocr.normalize(image[None])
     assert x[0, 2].max() == 1.0 and x[0, 0].max() == -1.0  # red is the last BGR channel
+
+
+def test_prepare_refuses_an_image_without_pixels():
+    import pytest
+
+    from perception.errors import PerceptionError
+
+    for shape in ((0, 0, 3), (0, 40, 3), (40, 0, 3)):
+        with pytest.raises(PerceptionError, match="expected an image with pixels"):
+            ppocr.prepare(np.zeros(shape, np.uint8))

@@ -12,7 +12,7 @@ import time
 from rclpy.node import Node
 
 from perception.bag.play import play
-from perception.errors import PerceptionError
+from perception.errors import one_line
 from perception.ros.options import BagPlayerOptions
 from perception_ros.base import declare_options, run_plain
 
@@ -40,9 +40,9 @@ class BagPlayer(Node):
                 if not self.o.loop:
                     self.stop.wait(self.o.linger_s)
                     break
-        except PerceptionError as exc:
-            self.get_logger().error(str(exc))
-            self.error = str(exc)
+        except Exception as exc:  # any cause: the node exits 1 with the reason, never 0
+            self.error = one_line(exc)
+            self.get_logger().error(f"playing {self.o.path} failed: {self.error}")
         finally:
             self.done = True
 

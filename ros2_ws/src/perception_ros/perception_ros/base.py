@@ -20,10 +20,10 @@ from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 
-from perception.errors import PerceptionError
+from perception.errors import ConfigError, PerceptionError, one_line
 from perception.ros.flow import BoundedFifo, LatestSlot, StreamStats
 from perception.ros.options import NodeOptions
-from perception.ros.params import build, flatten
+from perception.ros.params import build, check_declared, flatten
 
 SENSOR_QOS = qos_profile_sensor_data  # best effort, shallow: camera frames (newest wins)
 # Audio is a stream too, but every chunk is part of an utterance: best effort with a 5 s queue
@@ -42,6 +42,7 @@ class ModelNode(LifecycleNode):
         self._declare(self.options_class(), "")
         self._declare(NodeOptions(), "node.")
         self.node_options = build(NodeOptions, self._values(), "node.")
+        self._parameter_error = undeclared_parameters(self)  # configure fails with it
         self.stats = StreamStats()
         self.slot: LatestSlot | BoundedFifo | None = None
         self.model: Any = None
@@ -62,13 +63,16 @@ class ModelNode(LifecycleNode):
     # lifecycle -------------------------------------------------------------------------------
     def on_configure(self, state: State) -> TransitionCallbackReturn:
         try:
+            if self._parameter_error:
+                raise ConfigError(self._parameter_error)
             values = {k: v for k, v in self._values().items() if not k.startswith("node.")}
             options = build(self.options_class, values)
             start = time.perf_counter()
             self.model = self.load(options)
             self.get_logger().info(f"loaded in {time.perf_counter() - start:.1f} s: {options}")
-        except (PerceptionError, ImportError, OSError, RuntimeError) as exc:
-            self.get_logger().error(f"configure failed: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # any cause is a FAILURE transition with the reason logged
+            self.get_logger().error(f"configure failed: {one_line(exc)}")
+            self.model = None
             return TransitionCallbackReturn.FAILURE
         self.slot = self.make_queue()
         self.make_io()
@@ -197,7 +201,12 @@ def spin(node_class: type, name: str) -> int:
 
     apply_safe_ros_env()
     rclpy.init()
-    node = node_class(name)
+    try:
+        node = node_class(name)
+    except PerceptionError as exc:  # e.g. a bad node.* value: one line, exit 1
+        print(f"{name}: could not start: {exc}", flush=True)
+        rclpy.shutdown()
+        return 1
     code = 0
     try:
         if isinstance(node, ModelNode) and node.node_options.autostart:
@@ -220,11 +229,31 @@ def spin(node_class: type, name: str) -> int:
 
 
 def declare_options(node: Any, cls: type) -> Any:
-    """Declare the fields of ``cls`` as parameters of a plain node and build the options."""
+    """Declare the fields of ``cls`` as parameters of a plain node and build the options.
+
+    Raises:
+        ConfigError: a parameter given to the node that it does not declare, or a bad value.
+    """
     dynamic = ParameterDescriptor(dynamic_typing=True)
     for name, value in flatten(cls()).items():
         node.declare_parameter(name, value, dynamic)
+    error = undeclared_parameters(node)
+    if error:
+        raise ConfigError(error)
     return build(cls, {n: node.get_parameter(n).value for n in flatten(cls())})
+
+
+def undeclared_parameters(node: Any) -> str:
+    """The error for parameters given to ``node`` that it does not declare ("" when none)."""
+    # rclpy keeps every value given to the node (command line, files, constructor) here and
+    # drops those no declaration asks for; it has no public accessor
+    given = getattr(node, "_parameter_overrides", {})
+    declared = node.list_parameters([], 0).names  # depth 0: every name
+    try:
+        check_declared(given, declared, node.get_name())
+    except ConfigError as exc:
+        return str(exc)
+    return ""
 
 
 def run_plain(node_factory: Any) -> int:

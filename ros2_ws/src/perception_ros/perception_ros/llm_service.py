@@ -21,7 +21,7 @@ from perception_msgs.srv import CheckText, CorrectTranscript, GenerateText
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 
-from perception.errors import PerceptionError
+from perception.errors import PerceptionError, one_line
 from perception.llm.service import Busy, JobQueue, LlmService, Reply, ServiceOptions
 from perception.ros.flow import BoundedFifo
 from perception_ros.base import RESULT_QOS, ModelNode, spin
@@ -115,8 +115,9 @@ class LlmServiceNode(ModelNode):
                 reply.message,
             )
             response.generated_tokens = reply.generated_tokens
-        except PerceptionError as exc:
-            response.success, response.message = False, str(exc)
+        except Exception as exc:  # any failure is the response's message, never a dead call
+            self.stats.on_failed()
+            response.success, response.message = False, one_line(exc)
         response.latency_ms = (time.perf_counter() - start) * 1e3
         response.model_id = self.model.model_id if self.model else ""
         return response
@@ -132,7 +133,12 @@ class LlmServiceNode(ModelNode):
                 else "not configured",
             )
             return response
-        verdict = self.model.check(request.text, direction)
+        try:
+            verdict = self.model.check(request.text, direction)
+        except Exception as exc:  # a failed check never allows: the reason is the message
+            self.stats.on_failed()
+            response.allowed, response.message = False, f"check failed: {one_line(exc)}"
+            return response
         response.allowed, response.message = verdict.allowed, verdict.message
         response.labels = list(verdict.labels)
         response.scores = [verdict.scores.get(label, 1.0) for label in verdict.labels]
@@ -145,8 +151,9 @@ class LlmServiceNode(ModelNode):
             result = self._run(lambda: self.model.correct(list(request.hypotheses)))
             response.success, response.text, response.llm_text = True, result.text, result.llm_text
             response.message = result.message
-        except PerceptionError as exc:
-            response.success, response.message = False, str(exc)
+        except Exception as exc:  # any failure is the response's message, never a dead call
+            self.stats.on_failed()
+            response.success, response.message = False, one_line(exc)
         response.latency_ms = (time.perf_counter() - start) * 1e3
         response.model_id = self.model.model_id if self.model else ""
         return response
@@ -167,8 +174,9 @@ class LlmServiceNode(ModelNode):
                     should_stop=lambda: goal_handle.is_cancel_requested,
                 )
             )
-        except PerceptionError as exc:
-            reply = Reply(False, "", str(exc))
+        except Exception as exc:  # any failure aborts this goal with its reason
+            self.stats.on_failed()
+            reply = Reply(False, "", one_line(exc))
         result = Answer.Result(success=reply.success, message=reply.message, answer=reply.text)
         result.latency_ms = (time.perf_counter() - start) * 1e3
         if goal_handle.is_cancel_requested:

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 
 from perception_msgs.msg import Transcript
 
+from perception.errors import one_line
 from perception.ros import convert, pipeline
 from perception.ros.flow import BoundedFifo
 from perception.ros.inputs import LIVE_AUDIO_TYPES, AudioStream, check_live_type, rclpy_class
@@ -30,16 +32,30 @@ DRAIN_TIMEOUT_S = 60.0  # deactivation waits this long for queued utterances
 class SpeechNode(ModelNode):
     options_class = pipeline.speech_options_class()
 
+    def __init__(self, name: str, **kwargs) -> None:
+        # audio messages counted one by one for /diagnostics (the base counts utterances)
+        keys = ("chunks_received", "chunks_processed", "chunks_failed", "chunks_dropped")
+        self.chunks = Counter(dict.fromkeys(keys, 0))
+        self._count_lock = threading.Lock()  # callbacks run on two executor threads
+        super().__init__(name, **kwargs)
+
+    def _count(self, key: str) -> None:
+        with self._count_lock:
+            self.chunks[key] += 1
+
     def load(self, options):
         audio_type = check_live_type(self.node_options.audio_type, LIVE_AUDIO_TYPES, "audio_type")
         self.input_class, self.audio_in = rclpy_class(audio_type), AudioStream(audio_type)
         return pipeline.SpeechPipeline(options)  # swap the model here
 
     def extra_diagnostics(self) -> dict[str, object]:
-        """Where Whisper runs: onnxruntime's providers, or torch and its device."""
-        if self.model is None:
-            return {}
-        return {"asr.providers": ", ".join(self.model.recognizer.providers)}
+        """Audio messages counted one by one (the base counts utterances), and where Whisper
+        runs: onnxruntime's providers, or torch and its device."""
+        with self._count_lock:
+            out: dict[str, object] = dict(self.chunks)
+        if self.model is not None:
+            out["asr.providers"] = ", ".join(self.model.recognizer.providers)
+        return out
 
     def make_queue(self) -> BoundedFifo:
         return BoundedFifo(self.node_options.queue_size)
@@ -53,17 +69,23 @@ class SpeechNode(ModelNode):
         self._idle_timer = self.create_timer(0.1, self._end_idle_stream)
 
     def on_chunk(self, msg) -> None:
+        self._count("chunks_received")
         if self.model is None or not self._active():
+            self._count("chunks_dropped")  # not active: nothing listens to it
             return
         with self._vad_lock:
             try:
                 samples = self.audio_in.feed(msg)
-            except convert.FrameError as exc:
+                self._last_chunk, self._header = time.monotonic(), msg.header
+                utterances = self.model.cut(samples)
+            except Exception as exc:  # one bad chunk never stops the stream: counted, logged
                 self.stats.on_failed()
-                self.get_logger().warning(f"skipped a chunk: {exc}", throttle_duration_sec=2.0)
+                self._count("chunks_failed")
+                self.get_logger().warning(
+                    f"skipped a chunk: {one_line(exc)}", throttle_duration_sec=2.0
+                )
                 return
-            self._last_chunk, self._header = time.monotonic(), msg.header
-            utterances = self.model.cut(samples)
+            self._count("chunks_processed")
         for utterance in utterances:
             self._queue(utterance, msg.header)
 

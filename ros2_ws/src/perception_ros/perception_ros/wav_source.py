@@ -6,11 +6,11 @@ exits when the file ends.
 
 from __future__ import annotations
 
-import numpy as np
 from perception_msgs.msg import AudioChunk  # noqa: F401  (fails early if messages are not built)
 from rclpy.node import Node
 
 from perception.audio import SAMPLE_RATE, load_audio
+from perception.audio.io import to_pcm16
 from perception.ros import convert
 from perception.ros.options import WavSourceOptions
 from perception_ros.base import AUDIO_QOS, declare_options, run_plain
@@ -20,9 +20,10 @@ class WavSource(Node):
     def __init__(self) -> None:
         super().__init__("wav_source")
         self.o = declare_options(self, WavSourceOptions)
-        pcm = np.clip(load_audio(self.o.path), -1, 1) * 32767
+        # load_audio refuses a file with NaN / inf samples (the node exits 1 with the reason)
+        self.pcm = to_pcm16(load_audio(self.o.path))
         self.step = SAMPLE_RATE * self.o.chunk_ms // 1000
-        self.pcm, self.cursor, self.seq, self.done = pcm.astype(np.int16), 0, 0, False
+        self.cursor, self.seq, self.done = 0, 0, False
         self.pub = self.create_publisher(AudioChunk, "audio", AUDIO_QOS)
         self.started = self.get_clock().now()
         period_s = self.o.chunk_ms / 1000 / self.o.realtime_factor
