@@ -53,8 +53,7 @@ class GuardOptions:
         check(self.repeat_ngram >= 0, f"repeat_ngram must be >= 0, got {self.repeat_ngram}")
         check(
             self.acceptance_margin is None or abs(self.acceptance_margin) <= 10,
-            f"acceptance_margin must be in [-10, 10] nats per token, got "
-            f"{self.acceptance_margin}",
+            f"acceptance_margin must be in [-10, 10] nats per token, got {self.acceptance_margin}",
         )
 
 
