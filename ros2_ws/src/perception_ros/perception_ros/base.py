@@ -219,6 +219,12 @@ def spin(node_class: type, name: str) -> int:
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except Exception:
+        # Ctrl-C shuts the context down from the signal handler; an executor then waiting
+        # raises rclpy's RCLError ("the given context is not valid") instead of
+        # ExternalShutdownException. That is a normal stop; anything else is not.
+        if rclpy.ok():
+            raise
     finally:
         if isinstance(node, ModelNode):
             node.on_cleanup(None)  # frees the model and stops the worker in any state
