@@ -3,6 +3,9 @@ writes its table to bench/results/adapt_<name>.{json,md}:
 
   params  trainable parameters of LoRA and DiffuseKronA adapters
   deft    density before/after DEFT, held-out loss, sparse-MLP and decode-step speed vs dense
+  zo      peak memory (RSS) of each zeroth-order method and of first-order Adam as a ratio to
+          inference of the same model and batch (one fresh process each), and dev loss after
+          the same number of steps on the same LoRA adapter
 
 Speeds are ratios against the dense model timed in the same process, interleaved.
 Run: OMP_NUM_THREADS=1 nice -n 10 python bench/bench_adapt.py deft
@@ -13,7 +16,9 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,6 +27,7 @@ import torch
 
 from perception.llm.adapt import deft, text
 from perception.llm.adapt.adapters import ATTENTION, MLP, AdapterOptions, attach, parameter_row
+from perception.llm.adapt.zo import METHODS, ZeroOrder, ZoOptions
 from perception.llm.causal_lm import load_causal_lm
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -178,6 +184,130 @@ def _row(name: str, model, dev: list, tau: float, stats) -> dict:
     return row
 
 
+ZO_LR = {
+    "zo-sgd": 1e-4,
+    "zo-sign": 1e-5,
+    "zo-momentum": 1e-5,
+    "zo-adam": 1e-4,
+    "forward-grad": 1e-4,
+    "fo-adam": 1e-3,
+}
+RUNS = ("inference", "fo-adam", *METHODS, "zo-sgd-blockwise")
+
+
+def _status_kb(key: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{key} not in /proc/self/status")
+
+
+def _adapted(eager: bool):
+    lm = load_causal_lm(MODEL)
+    if eager:  # forward-mode AD has no rule for the fused CPU attention kernel
+        lm.model.set_attn_implementation("eager")
+    return attach(lm.model, AdapterOptions(rank=8, targets=ATTENTION)), lm.tokenizer
+
+
+def _stepper(run: str, model, batch_of):
+    """A function doing one step of ``run`` on the batch ``batch_of()`` gives; returns a loss."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if run == "inference":
+        return lambda: float(text.mean_loss(model, [batch_of()]))
+    if run == "fo-adam":
+        opt = torch.optim.Adam(params, lr=ZO_LR[run])
+
+        def fo() -> float:
+            loss = text.loss(model, batch_of())
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return float(loss.detach())
+
+        return fo
+    method = run.removesuffix("-blockwise")
+    options = ZoOptions(method=method, lr=ZO_LR[method], blockwise=run.endswith("-blockwise"))
+    opt = ZeroOrder(params, options)
+    if method != "forward-grad":
+        return lambda: opt.step(lambda: text.loss(model, batch_of()))
+    names = [n for n, p in model.named_parameters() if p.requires_grad]
+
+    def forward_grad() -> float:
+        b = batch_of()
+        kwargs = {"input_ids": b.ids, "attention_mask": b.mask, "labels": b.labels}
+
+        def loss(values: tuple[torch.Tensor, ...]) -> torch.Tensor:
+            named = dict(zip(names, values, strict=True))
+            return torch.func.functional_call(model, named, kwargs=kwargs).loss
+
+        return opt.step(loss)
+
+    return forward_grad
+
+
+def zo_memory(args: argparse.Namespace) -> None:
+    """One run in this (fresh) process: peak RSS of ``args.steps`` steps after loading."""
+    model, tok = _adapted(args.which == "forward-grad")
+    batch = text.batches(tok, text.speech_text_splits(0)["train"][:8], 8)[0]
+    step = _stepper(args.which, model, lambda: batch)
+    loaded_kb = _status_kb("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")  # peak RSS (VmHWM) restarts from here
+    for _ in range(args.steps):
+        step()
+    peak_kb = _status_kb("VmHWM")
+    result = {"run": args.which, "loaded_mb": loaded_kb / 1024, "peak_mb": peak_kb / 1024}
+    print(json.dumps(result))
+
+
+def run_zo(args: argparse.Namespace) -> None:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    memory = {}
+    for run in RUNS:
+        cmd = [sys.executable, __file__, "zo-memory", "--which", run, "--steps", "3"]
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+        memory[run] = json.loads(out.stdout.strip().splitlines()[-1])
+        log(memory[run])
+    splits = text.speech_text_splits(0)
+    tok = load_causal_lm(MODEL).tokenizer
+    train, dev = text.batches(tok, splits["train"], 8), text.batches(tok, splits["dev"], 16)
+    rows, base_peak = [], memory["inference"]["peak_mb"]
+    for run in RUNS:
+        row = {"method": run, "peak_rss_mb": round(memory[run]["peak_mb"], 1)}
+        row["peak_vs_inference"] = round(memory[run]["peak_mb"] / base_peak, 3)
+        row["extra_mb_over_loaded"] = round(memory[run]["peak_mb"] - memory[run]["loaded_mb"], 1)
+        if run != "inference":
+            row.update(_train_eval(run, train, dev, args.steps))
+        rows.append(row)
+        log(row)
+    notes = {
+        "adapter": "LoRA r8 on q/k/v/o (921,600 parameters)",
+        "batch": "8 sentences of the text train pool",
+        "memory": "VmHWM after VmRSS reset (clear_refs 5) once the model is loaded, 3 steps",
+        "torch allocator": "not reported: torch keeps no peak counter for CPU memory",
+        "steps": args.steps,
+        "lr": ZO_LR,
+    }
+    write("zo", rows, notes)
+
+
+def _train_eval(run: str, train: list, dev: list, steps: int) -> dict:
+    model, _ = _adapted(run == "forward-grad")
+    torch.manual_seed(0)
+    order = torch.randint(len(train), (steps,)).tolist()
+    it = iter(order)
+    step = _stepper(run, model, lambda: train[next(it)])
+    before = text.mean_loss(model, dev)
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    seconds = time.perf_counter() - start
+    return {
+        "dev_loss_before": round(before, 4),
+        "dev_loss_after": round(text.mean_loss(model, dev), 4),
+        "s_per_step": round(seconds / steps, 2),
+    }
+
+
 def main() -> None:
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -191,6 +321,13 @@ def main() -> None:
     d.add_argument("--weights", type=float, nargs="+", default=[0.0, 1.0])
     d.add_argument("--save", type=Path, help="folder for the DEFT model (merged)")
     d.set_defaults(run=run_deft)
+    z = sub.add_parser("zo")
+    z.add_argument("--steps", type=int, default=60)
+    z.set_defaults(run=run_zo)
+    zm = sub.add_parser("zo-memory", help="(internal) one memory run in a fresh process")
+    zm.add_argument("--which", choices=RUNS, required=True)
+    zm.add_argument("--steps", type=int, default=3)
+    zm.set_defaults(run=zo_memory)
     args = parser.parse_args()
     args.run(args)
 

@@ -83,3 +83,22 @@ def test_sparsified_llama_equals_the_masked_dense_llama():
     with torch.no_grad():
         got = model(input_ids=ids).logits
     torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.model
+def test_load_causal_lm_with_sparse_mlp_matches_the_masked_dense_model():
+    from perception.errors import ModelNotFoundError
+    from perception.llm.causal_lm import load_causal_lm
+
+    try:
+        dense = load_causal_lm("smollm2-135m-instruct")
+    except ModelNotFoundError as exc:
+        pytest.skip(str(exc))
+    sparse = load_causal_lm("smollm2-135m-instruct", sparse_mlp_tau=0.02)
+    assert all(isinstance(layer.mlp, SparseMLP) for layer in sparse.model.model.layers)
+    ids = dense.tokenizer("Go to the kitchen and bring the cup.", return_tensors="pt").input_ids
+    with torch.no_grad(), tapped(dense.model, zero_below=0.02):
+        want = dense.model(input_ids=ids).logits
+    with torch.no_grad():
+        got = sparse.model(input_ids=ids).logits
+    torch.testing.assert_close(got, want, rtol=1e-3, atol=1e-3)
