@@ -6,6 +6,9 @@ writes its table to bench/results/adapt_<name>.{json,md}:
   zo      peak memory (RSS) of each zeroth-order method and of first-order Adam as a ratio to
           inference of the same model and batch (one fresh process each), and dev loss after
           the same number of steps on the same LoRA adapter
+  prune   MLP neuron magnitude pruning 0-50 %: dev loss, few-shot accuracy, MLP speed, with and
+          without a short LoRA recovery fine-tune
+  tt      TT-SVD of every up_proj at several rank budgets: parameters, error, dev loss, few-shot
 
 Speeds are ratios against the dense model timed in the same process, interleaved.
 Run: OMP_NUM_THREADS=1 nice -n 10 python bench/bench_adapt.py deft
@@ -25,10 +28,13 @@ from pathlib import Path
 
 import torch
 
+from perception.llm import lora
 from perception.llm.adapt import deft, text
 from perception.llm.adapt.adapters import ATTENTION, MLP, AdapterOptions, attach, parameter_row
+from perception.llm.adapt.prune import prune_mlp_neurons
+from perception.llm.adapt.tt import relative_error, tt_svd
 from perception.llm.adapt.zo import METHODS, ZeroOrder, ZoOptions
-from perception.llm.causal_lm import load_causal_lm
+from perception.llm.causal_lm import CausalLM, load_causal_lm
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODEL = "smollm2-135m-instruct"
@@ -146,23 +152,28 @@ def run_deft(args: argparse.Namespace) -> None:
     prompts = [f"<|im_start|>user\n{q}<|im_end|>\n<|im_start|>assistant\n" for q in QUESTIONS]
     rows = [_row("base (no adapter)", base.model, dev, tau, None)]
     rows[-1].update(speed(base.model, tok, tau, prompts))
-    for weight in args.weights:
-        options = deft.DeftOptions(eps=args.eps, weight=weight, tau=tau)
+    for weight, eps in (map(float, c.split(":")) for c in args.configs):
+        options = deft.DeftOptions(eps=eps, weight=weight, tau=tau)
         model = attach(load_causal_lm(MODEL).model, AdapterOptions(rank=8))
         start = time.perf_counter()
         stats = deft.train(model, train, options, args.steps, lr=args.lr)
-        log(f"weight {weight}: {args.steps} steps in {time.perf_counter() - start:.0f} s")
+        log(
+            f"weight {weight} eps {eps}: {args.steps} steps in {time.perf_counter() - start:.0f} s"
+        )
+        if args.save_dir:  # a peft folder: ServiceOptions(adapter=<folder>, sparse_mlp_tau=tau)
+            lora.save(CausalLM(MODEL, model, tok), args.save_dir / f"deft-w{weight:g}-eps{eps:g}")
         merged = model.merge_and_unload()
-        name = "LoRA r8, density weight 0" if weight == 0 else f"DEFT LoRA r8, weight {weight}"
+        name = (
+            "LoRA r8 (no density loss)"
+            if weight == 0
+            else f"DEFT LoRA r8, w {weight:g} eps {eps:g}"
+        )
         rows.append(_row(name, merged, dev, tau, stats))
         rows[-1].update(speed(merged, tok, tau, prompts))
-        if weight > 0 and args.save:
-            merged.save_pretrained(args.save)  # a merged model folder (large); see the README
     notes = {
         "tau": tau,
         "tau_choice": "largest tau in the grid with top-1 agreement >= 0.99 on dev (base model)",
         "tau_table": tau_table,
-        "eps": args.eps,
         "steps": args.steps,
         "lr": args.lr,
         "train_sentences": len(splits["train"]),
@@ -229,7 +240,12 @@ def _stepper(run: str, model, batch_of):
     options = ZoOptions(method=method, lr=ZO_LR[method], blockwise=run.endswith("-blockwise"))
     opt = ZeroOrder(params, options)
     if method != "forward-grad":
-        return lambda: opt.step(lambda: text.loss(model, batch_of()))
+
+        def zo() -> float:
+            b = batch_of()  # both perturbed losses on the same batch
+            return opt.step(lambda: text.loss(model, b))
+
+        return zo
     names = [n for n, p in model.named_parameters() if p.requires_grad]
 
     def forward_grad() -> float:
@@ -308,6 +324,120 @@ def _train_eval(run: str, train: list, dev: list, steps: int) -> dict:
     }
 
 
+SHOTS = (
+    ("Bring the red cup to the kitchen.", "command"),
+    ("The weather is nice today.", "statement"),
+    ("Stop next to the front door.", "command"),
+    ("My brother works at the hospital.", "statement"),
+)
+
+
+def few_shot_accuracy(model, tok, sentences: list[tuple[str, str]]) -> float:
+    """In-context classification: 4 examples, then is each dev sentence a command or a statement?
+    Correct when the label's first token gets the higher next-token logit."""
+    shots = "".join(f"Sentence: {t}\nType: {label}\n\n" for t, label in SHOTS)
+    first = {k: tok.encode(" " + k, add_special_tokens=False)[0] for k in ("command", "statement")}
+    right = 0
+    with torch.no_grad():
+        for sentence, kind in sentences:
+            ids = tok(f"{shots}Sentence: {sentence}\nType:", return_tensors="pt").input_ids
+            logits = model(input_ids=ids).logits[0, -1]
+            guess = (
+                "command" if logits[first["command"]] > logits[first["statement"]] else "general"
+            )
+            right += guess == kind
+    return right / len(sentences)
+
+
+def _dev_labelled() -> list[tuple[str, str]]:
+    from perception.speech.dataset import split_sentences
+
+    return list(split_sentences(0)["dev"])
+
+
+def _mlp_speed(pruned, dense, xs: list[torch.Tensor]) -> float:
+    layer_p, layer_d = pruned.model.layers[15].mlp, dense.model.layers[15].mlp
+    with torch.no_grad():
+        r = _ratio(lambda: [layer_d(x) for x in xs], lambda: [layer_p(x) for x in xs], 5, 5)
+    return round(r["speedup"], 3)
+
+
+def _recover(model, train: list, steps: int):
+    wrapped = attach(model, AdapterOptions(rank=8))
+    deft.train(wrapped, train, deft.DeftOptions(weight=0.0), steps, lr=1e-3)
+    return wrapped.merge_and_unload()
+
+
+def run_prune(args: argparse.Namespace) -> None:
+    splits, labelled = text.speech_text_splits(0), _dev_labelled()
+    dense = load_causal_lm(MODEL)
+    tok = dense.tokenizer
+    train, dev = text.batches(tok, splits["train"], 8), text.batches(tok, splits["dev"], 16)
+    xs = _mlp_inputs(dense.model, tok, QUESTIONS[0], 16)
+    rows = []
+    for fraction in args.fractions:
+        model = load_causal_lm(MODEL).model
+        kept = prune_mlp_neurons(model, fraction)
+        row = {
+            "pruned": fraction,
+            "neurons_kept": kept,
+            "mlp_speedup": _mlp_speed(model, dense.model, xs),
+        }
+        row["dev_loss"] = round(text.mean_loss(model, dev), 4)
+        row["few_shot_acc"] = round(few_shot_accuracy(model, tok, labelled), 4)
+        if args.recovery_steps and fraction > 0:
+            model = _recover(model, train, args.recovery_steps)
+            row["dev_loss_recovered"] = round(text.mean_loss(model, dev), 4)
+            row["few_shot_acc_recovered"] = round(few_shot_accuracy(model, tok, labelled), 4)
+        else:
+            row["dev_loss_recovered"] = row["few_shot_acc_recovered"] = "-"
+        rows.append(row)
+        log(row)
+    notes = {
+        "score": "||gate row|| · ||up row|| · ||down column||, lowest removed in each layer",
+        "recovery": f"LoRA r8 on all projections, AdamW lr 1e-3, {args.recovery_steps} steps",
+        "few_shot": "4-shot command/statement labels on the 80 dev sentences (60 commands)",
+    }
+    write("prune", rows, notes)
+
+
+def run_tt(args: argparse.Namespace) -> None:
+    splits, labelled = text.speech_text_splits(0), _dev_labelled()
+    lm = load_causal_lm(MODEL)
+    tok = lm.tokenizer
+    dev = text.batches(tok, splits["dev"], 16)
+    out_modes, in_modes = (8, 12, 16), (8, 8, 9)  # 1536 x 576
+    originals = [layer.mlp.up_proj.weight.detach().clone() for layer in lm.model.model.layers]
+    rows = []
+    for rank in args.ranks:
+        params, errors = 0, []
+        with torch.no_grad():
+            for layer, w in zip(lm.model.model.layers, originals, strict=True):
+                tt = tt_svd(w, out_modes, in_modes, rank)
+                params += tt.parameters
+                errors.append(relative_error(w, tt))
+                layer.mlp.up_proj.weight.copy_(tt.dense())
+        row = {
+            "max_rank": rank,
+            "up_proj_params": params,
+            "of_dense": round(params / sum(w.numel() for w in originals), 4),
+            "mean_rel_error": round(statistics.mean(errors), 4),
+            "dev_loss": round(text.mean_loss(lm.model, dev), 4),
+            "few_shot_acc": round(few_shot_accuracy(lm.model, tok, labelled), 4),
+        }
+        rows.append(row)
+        log(row)
+    with torch.no_grad():
+        for layer, w in zip(lm.model.model.layers, originals, strict=True):
+            layer.mlp.up_proj.weight.copy_(w)
+    base = {"max_rank": "dense", "up_proj_params": sum(w.numel() for w in originals)}
+    base |= {"of_dense": 1.0, "mean_rel_error": 0.0}
+    base["dev_loss"] = round(text.mean_loss(lm.model, dev), 4)
+    base["few_shot_acc"] = round(few_shot_accuracy(lm.model, tok, labelled), 4)
+    notes = {"layers": "up_proj of all 30 layers", "modes": f"out {out_modes}, in {in_modes}"}
+    write("tt", [base, *rows], notes)
+
+
 def main() -> None:
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -317,13 +447,24 @@ def main() -> None:
     d = sub.add_parser("deft")
     d.add_argument("--steps", type=int, default=120)
     d.add_argument("--lr", type=float, default=1e-3)
-    d.add_argument("--eps", type=float, default=1e-2)
-    d.add_argument("--weights", type=float, nargs="+", default=[0.0, 1.0])
-    d.add_argument("--save", type=Path, help="folder for the DEFT model (merged)")
+    d.add_argument(
+        "--configs",
+        nargs="+",
+        default=["0:0.01", "1:0.01", "10:0.1", "10:1"],
+        help="density-loss runs as weight:eps (weight 0 = plain LoRA)",
+    )
+    d.add_argument("--save-dir", type=Path, help="write each trained adapter (peft) here")
     d.set_defaults(run=run_deft)
     z = sub.add_parser("zo")
     z.add_argument("--steps", type=int, default=60)
     z.set_defaults(run=run_zo)
+    pr = sub.add_parser("prune")
+    pr.add_argument("--fractions", type=float, nargs="+", default=[0.0, 0.1, 0.2, 0.3, 0.5])
+    pr.add_argument("--recovery-steps", type=int, default=40)
+    pr.set_defaults(run=run_prune)
+    tt = sub.add_parser("tt")
+    tt.add_argument("--ranks", type=int, nargs="+", default=[8, 16, 32, 64, 144])
+    tt.set_defaults(run=run_tt)
     zm = sub.add_parser("zo-memory", help="(internal) one memory run in a fresh process")
     zm.add_argument("--which", choices=RUNS, required=True)
     zm.add_argument("--steps", type=int, default=3)
