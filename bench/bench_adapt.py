@@ -50,9 +50,9 @@ def log(*args) -> None:
 def write(name: str, rows: list[dict], notes: dict) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"adapt_{name}.json").write_text(json.dumps({"rows": rows, **notes}, indent=1))
-    keys = list(rows[0])
+    keys = list(dict.fromkeys(k for r in rows for k in r))  # every column, first-seen order
     lines = ["| " + " | ".join(keys) + " |", "|" + " --- |" * len(keys)]
-    lines += ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in rows]
+    lines += ["| " + " | ".join(str(r.get(k, "-")) for k in keys) + " |" for r in rows]
     lines += [f"\n{k}: {v}" for k, v in notes.items()]
     (RESULTS / f"adapt_{name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
