@@ -31,7 +31,8 @@ class DeftOptions:
 
     eps: float = 1e-2  # sqrt(eps) = 0.1: activations well below 0.1 count as nearly off
     weight: float = 1.0  # loss = task loss + weight · mean density penalty over MLP layers
-    tau: float = 0.05  # |a| > tau is active (chosen on held-out text, see bench/bench_adapt.py)
+    # |a| > tau is active; 0.03 keeps 99.3 % of dev next-token argmaxes (bench_adapt.py deft)
+    tau: float = 0.03
 
     def __post_init__(self) -> None:
         check(self.eps > 0, f"eps must be > 0, got {self.eps}")

@@ -19,8 +19,3 @@ def tiny_llama(seed: int = 0, hidden: int = 32, intermediate: int = 64, layers: 
     )
     torch.manual_seed(seed)
     return transformers.LlamaForCausalLM(config).eval()
-
-
-@pytest.fixture
-def llama():
-    return tiny_llama()
