@@ -56,11 +56,16 @@ def convert_gguf_folder(staging: Path, card: ModelCard) -> list[str]:
 
 
 def load_causal_lm(
-    name_or_path: str, store: ModelStore | None = None, device: str = "cpu", adapter: str = ""
+    name_or_path: str,
+    store: ModelStore | None = None,
+    device: str = "cpu",
+    adapter: str = "",
+    sparse_mlp_tau: float = 0.0,
 ) -> CausalLM:
     """Load a card's model (checksums verified) or a local HF folder; ``adapter`` is a bundled
     adapter's name (its card in ``perception/llm/weights``, checked) or a peft folder, merged
-    into the weights."""
+    into the weights. ``sparse_mlp_tau > 0`` then replaces every gated MLP by DEFT's sparse MLP
+    (neurons with |silu(gate)| <= tau skipped; see :mod:`perception.llm.adapt.deft`)."""
     _offline()
     transformers = require("transformers", "llm")
     path = Path(name_or_path)
@@ -68,7 +73,12 @@ def load_causal_lm(
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder))
     model = transformers.AutoModelForCausalLM.from_pretrained(str(folder)).to(device).eval()
     lm = CausalLM(name_or_path, model, tokenizer)
-    return _with_adapter(lm, adapter) if adapter else lm
+    lm = _with_adapter(lm, adapter) if adapter else lm
+    if sparse_mlp_tau > 0:
+        from perception.llm.adapt.deft import sparsify
+
+        sparsify(lm.model, sparse_mlp_tau)
+    return lm
 
 
 def _with_adapter(lm: CausalLM, adapter: str) -> CausalLM:

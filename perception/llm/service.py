@@ -37,6 +37,7 @@ class ServiceOptions:
 
     model: str = "smollm2-135m-instruct"
     adapter: str = "smollm2-135m-safety"  # '' = the base model alone
+    sparse_mlp_tau: float = 0.0  # > 0: DEFT sparse MLP skipping |silu(gate)| <= tau (0 = dense)
     device: str = "cpu"
     system_prompt: str = ROBOT_SYSTEM_PROMPT
     max_new_tokens: int = 96
@@ -52,6 +53,7 @@ class ServiceOptions:
         check(self.queue_size >= 1, f"queue_size must be >= 1, got {self.queue_size}")
         check(self.max_new_tokens >= 1, f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
         check(self.answer_timeout_s > 0, "answer_timeout_s must be > 0")
+        check(self.sparse_mlp_tau >= 0, f"sparse_mlp_tau must be >= 0, got {self.sparse_mlp_tau}")
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,9 @@ class LlmService:
     def __init__(self, options: ServiceOptions | None = None, store: ModelStore | None = None):
         self.options = options or ServiceOptions()
         o = self.options
-        self.lm = load_causal_lm(o.model, store, o.device, adapter=o.adapter)
+        self.lm = load_causal_lm(
+            o.model, store, o.device, adapter=o.adapter, sparse_mlp_tau=o.sparse_mlp_tau
+        )
         self.model_id = f"{o.model}+{o.adapter}" if o.adapter else o.model
         self.screen = Screen(o.guard, store)
         self.ger_options = LlmOptions(model=o.model)

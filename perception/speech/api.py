@@ -156,7 +156,8 @@ class SpeechRecognizer:
         if self.corrector is not None:
             return
         o = self.options
-        lm = load_causal_lm(o.llm.model, self.store, resolve_device(o.asr.device))
+        device = resolve_device(o.asr.device)
+        lm = load_causal_lm(o.llm.model, self.store, device, sparse_mlp_tau=o.llm.sparse_mlp_tau)
         prompt_cache = PromptCache(lm, o.llm)
         self.corrector = Corrector(lm, o.llm, prompt_cache)
         self.fused = FusedDecoder(lm, self.acoustic, o.llm, Temperatures(), prompt_cache)

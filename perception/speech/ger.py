@@ -46,9 +46,11 @@ class LlmOptions:
     top_k: int = 10
     system_prompt: str = SYSTEM_PROMPT
     few_shot: bool = True
+    sparse_mlp_tau: float = 0.0  # > 0: DEFT sparse MLP skipping |silu(gate)| <= tau (0 = dense)
 
     def __post_init__(self) -> None:
         check(self.max_new_tokens >= 1, f"max_new_tokens must be >= 1, got {self.max_new_tokens}")
+        check(self.sparse_mlp_tau >= 0, f"sparse_mlp_tau must be >= 0, got {self.sparse_mlp_tau}")
         check(self.top_k >= 1, f"top_k must be >= 1, got {self.top_k}")
 
 
