@@ -97,7 +97,7 @@ def load_runtime(options: WhisperOptions, model, checkpoint: Path, store: ModelS
         from perception.export.tensorrt import require_tensorrt
 
         require_tensorrt("speech.asr.runtime 'tensorrt'")
-        raise NotImplementedError(
+        raise ConfigError(
             "Whisper on TensorRT engines is not wired into the recogniser yet; use "
             "runtime 'onnxruntime' (its TensorRT execution provider is picked when present)"
         )
