@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Engines for Jetson Orin Nano (JetPack 6), TensorRT engines in fp16: run on the target, in this folder.
+# TensorRT 8.6 to 10.3; the same builds as `perception export --target jetson-orin-nano` there.
+set -euo pipefail
+trtexec --onnx=whisper_encoder.onnx --saveEngine=whisper_encoder.fp16.engine --memPoolSize=workspace:1024 --minShapes=mel:1x80x200 --optShapes=mel:1x80x1000 --maxShapes=mel:1x80x3000 --fp16 --timingCacheFile=timing.cache
+trtexec --onnx=whisper_decoder.onnx --saveEngine=whisper_decoder.fp16.engine --memPoolSize=workspace:1024 --minShapes=tokens:1x1,self_k:4x1x0x384,self_v:4x1x0x384,cross_k:4x1x100x384,cross_v:4x1x100x384 --optShapes=tokens:5x1,self_k:4x5x24x384,self_v:4x5x24x384,cross_k:4x1x500x384,cross_v:4x1x500x384 --maxShapes=tokens:5x4,self_k:4x5x448x384,self_v:4x5x448x384,cross_k:4x1x1500x384,cross_v:4x1x1500x384 --fp16 --timingCacheFile=timing.cache
+trtexec --onnx=silero_vad.onnx --saveEngine=silero_vad.fp16.engine --memPoolSize=workspace:1024 --minShapes=input:1x576,state:2x1x128 --optShapes=input:1x576,state:2x1x128 --maxShapes=input:1x576,state:2x1x128 --fp16 --timingCacheFile=timing.cache
+trtexec --onnx=detector.onnx --saveEngine=detector.fp16.engine --memPoolSize=workspace:1024 --minShapes=x:1x3x256x256 --optShapes=x:1x3x736x992 --maxShapes=x:1x3x1280x1280 --fp16 --timingCacheFile=timing.cache
+trtexec --onnx=recogniser.onnx --saveEngine=recogniser.fp16.engine --memPoolSize=workspace:1024 --minShapes=x:1x3x48x32 --optShapes=x:8x3x48x320 --maxShapes=x:32x3x48x1280 --fp16 --timingCacheFile=timing.cache
+trtexec --onnx=language_mapper.onnx --saveEngine=language_mapper.fp16.engine --memPoolSize=workspace:1024 --fp16 --timingCacheFile=timing.cache
+trtexec --onnx=text_finder.onnx --saveEngine=text_finder.fp16.engine --memPoolSize=workspace:1024 --minShapes=features:1x960,kernels:1x256 --optShapes=features:8x960,kernels:27x256 --maxShapes=features:64x960,kernels:64x256 --fp16 --timingCacheFile=timing.cache
+trtexec --onnx=guard_embedder.onnx --saveEngine=guard_embedder.fp16.engine --memPoolSize=workspace:1024 --minShapes=input_ids:1x1,attention_mask:1x1 --optShapes=input_ids:4x64,attention_mask:4x64 --maxShapes=input_ids:16x256,attention_mask:16x256 --fp16 --timingCacheFile=timing.cache
+trtexec --onnx=llm.onnx --saveEngine=llm.fp16.engine --memPoolSize=workspace:1024 --minShapes=input_ids:1x1,attention_mask:1x1,past_k:30x1x3x0x64,past_v:30x1x3x0x64 --optShapes=input_ids:1x1,attention_mask:1x256,past_k:30x1x3x255x64,past_v:30x1x3x255x64 --maxShapes=input_ids:1x512,attention_mask:1x1024,past_k:30x1x3x1023x64,past_v:30x1x3x1023x64 --fp16 --timingCacheFile=timing.cache
