@@ -170,6 +170,62 @@ GENERAL = [
 ]
 
 
+# Everyday sentences for the training split only (never drawn into calibration / dev / test):
+# the GER adapter learns from them and the left-over commands. Written for this project.
+TRAIN_GENERAL = [
+    "The cafeteria serves soup every day at noon.",
+    "I think the meeting room is booked until three.",
+    "Somebody left a jacket on the chair by the window.",
+    "The windows on the top floor were cleaned last week.",
+    "My train was cancelled, so I took the bus instead.",
+    "The vending machine only takes coins.",
+    "We should order more paper cups for the kitchen.",
+    "The fire drill is scheduled for Tuesday morning.",
+    "Her office is at the end of the long corridor.",
+    "The new carpet in the lobby is dark blue.",
+    "I saw a fox crossing the road this morning.",
+    "The projector in the big room needs a new bulb.",
+    "He always forgets where he parked his car.",
+    "The bread is on the top shelf of the cupboard.",
+    "Our visitors will arrive a little after ten.",
+    "The dishwasher has finished, you can empty it.",
+    "There is a spare charger in the second drawer.",
+    "The air conditioning is far too cold today.",
+    "I would rather take the stairs than wait.",
+    "The post usually comes before lunch.",
+    "The cleaner comes on Mondays and Thursdays.",
+    "Please water the plants while I am away.",
+    "The fridge in the staff kitchen smells strange.",
+    "My laptop battery lasts about four hours.",
+    "We had pizza for lunch on Friday.",
+    "The street outside is blocked by a delivery truck.",
+    "The sign on the door says the room is private.",
+    "It has been raining since early this morning.",
+    "The spare keys are kept at the reception desk.",
+    "He plays tennis with his friends every Saturday.",
+    "The lift takes a long time to come down.",
+    "Please do not leave boxes in the fire exit.",
+    "The printer keeps jamming on the second page.",
+    "I need to finish this report before six.",
+    "The corridor lights turn off automatically at night.",
+    "Our new colleague starts work next Monday.",
+    "The water cooler on this floor is empty.",
+    "There are fresh towels in the bathroom cupboard.",
+    "The training session was moved to the afternoon.",
+    "My phone fell behind the sofa last night.",
+    "The garden chairs are stored in the shed.",
+    "We are expecting a large delivery tomorrow.",
+    "The coffee tastes better with a little milk.",
+    "The visitor badge must be returned at the exit.",
+    "I am going to the bank during the lunch break.",
+    "The bike rack outside the building is full.",
+    "A loud alarm went off in the car park.",
+    "The photocopier needs more toner.",
+    "The conference call starts in five minutes.",
+    "They moved the sofa closer to the window.",
+]
+
+
 def robot_commands() -> list[str]:
     """Every command the templates produce, in a fixed order (duplicates removed)."""
     out: list[str] = []

@@ -3,9 +3,10 @@ speeds, degraded as real recordings are (speed perturbation, room reverberation,
 talker, a clipped microphone), mixed with noise at several signal-to-noise ratios, and split into
 calibration / dev / test.
 
-Owns rendering, degrading, mixing, the split (by sentence: no sentence is in two splits) and the
-manifest format. Deterministic from a seed: the same seed and espeak-ng / flite versions give the
-same files. Every clip is synthetic; real recordings judge the methods elsewhere.
+Owns rendering, degrading, mixing, the split (by sentence: no sentence is in two splits), the
+manifest format, and the training split (sentences in none of the three). Deterministic from a
+seed: the same seed and espeak-ng / flite versions give the same files. Every clip is
+synthetic; real recordings judge the methods elsewhere.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from perception.audio.effects import (
     speed_perturb,
 )
 from perception.audio.tts import synthesize
-from perception.speech.corpus import GENERAL, babble_sentences, robot_commands
+from perception.speech.corpus import GENERAL, TRAIN_GENERAL, babble_sentences, robot_commands
 
 VERSION = 2
 VOICES = {
@@ -100,6 +101,15 @@ def split_sentences(seed: int) -> dict[str, list[tuple[str, str]]]:
         ]
         c0, g0 = c0 + n_cmd, g0 + n_gen
     return out
+
+
+def train_sentences(seed: int) -> list[tuple[str, str]]:
+    """(text, kind) of the training split: every command in no evaluation split, the general
+    sentences left over, and :data:`TRAIN_GENERAL` (written for training only)."""
+    used = {t for rows in split_sentences(seed).values() for t, _ in rows}
+    commands = [(t, "command") for t in robot_commands() if t not in used]
+    general = [(t, "general") for t in list(GENERAL) + TRAIN_GENERAL if t not in used]
+    return commands + general
 
 
 def _colored_noise(n: int, kind: str, rng: np.random.Generator) -> np.ndarray:
@@ -179,41 +189,68 @@ def render(text: str, recipe: Recipe, rng: np.random.Generator) -> np.ndarray:
     return clip(speech) if recipe.effect == "clipped" else speech.astype(np.float32)
 
 
+def _render_split(
+    root: Path, split: str, sentences: list[tuple[str, str]], rng: np.random.Generator
+) -> list[Item]:
+    """Render ``sentences`` into ``root/split`` and write ``root/split.jsonl``."""
+    (root / split).mkdir(parents=True, exist_ok=True)
+    items = []
+    for i, (text, kind) in enumerate(tqdm(sentences, desc=f"rendering {split}")):
+        r = draw_recipe(rng)
+        path = root / split / f"{split}-{i:04d}.wav"
+        sf.write(path, render(text, r, rng), SAMPLE_RATE, subtype="PCM_16")
+        rel = str(path.relative_to(root))
+        items.append(
+            Item(
+                path.stem,
+                split,
+                text,
+                kind,
+                r.voice,
+                r.speed_wpm,
+                r.noise,
+                r.snr_db,
+                rel,
+                r.perturb,
+                r.effect,
+            )
+        )
+    (root / f"{split}.jsonl").write_text(
+        "".join(json.dumps(asdict(it)) + "\n" for it in items), encoding="utf-8"
+    )
+    return items
+
+
 def build_dataset(root: Path, seed: int = 0) -> dict[str, list[Item]]:
-    """Render every split under ``root`` (skipped when the manifest for this seed exists)."""
+    """Render every evaluation split under ``root`` (skipped when the manifest for this seed
+    exists)."""
     root = Path(root)
     stamp = root / "dataset.json"
     if stamp.is_file() and json.loads(stamp.read_text()) == {"version": VERSION, "seed": seed}:
         return load_dataset(root)
     rng = np.random.default_rng(seed + 1)
-    items: dict[str, list[Item]] = {}
-    for split, sentences in split_sentences(seed).items():
-        (root / split).mkdir(parents=True, exist_ok=True)
-        items[split] = []
-        for i, (text, kind) in enumerate(tqdm(sentences, desc=f"rendering {split}")):
-            r = draw_recipe(rng)
-            path = root / split / f"{split}-{i:04d}.wav"
-            sf.write(path, render(text, r, rng), SAMPLE_RATE, subtype="PCM_16")
-            rel = str(path.relative_to(root))
-            items[split].append(
-                Item(
-                    path.stem,
-                    split,
-                    text,
-                    kind,
-                    r.voice,
-                    r.speed_wpm,
-                    r.noise,
-                    r.snr_db,
-                    rel,
-                    r.perturb,
-                    r.effect,
-                )
-            )
-        (root / f"{split}.jsonl").write_text(
-            "".join(json.dumps(asdict(it)) + "\n" for it in items[split]), encoding="utf-8"
-        )
+    items = {
+        split: _render_split(root, split, sentences, rng)
+        for split, sentences in split_sentences(seed).items()
+    }
     stamp.write_text(json.dumps({"version": VERSION, "seed": seed}))
+    return items
+
+
+def build_train_split(root: Path, seed: int = 0, limit: int | None = None) -> list[Item]:
+    """Render the training split (:func:`train_sentences`, first ``limit`` after a seeded
+    shuffle) under ``root/train`` with recipes drawn from their own generator, so no clip shares
+    a sentence or a recipe draw with calibration / dev / test; skipped when rendered already."""
+    root = Path(root)
+    stamp = root / "train.json"
+    want = {"version": VERSION, "seed": seed, "limit": limit}
+    if stamp.is_file() and json.loads(stamp.read_text()) == want:
+        lines = (root / "train.jsonl").read_text(encoding="utf-8").splitlines()
+        return [Item(**json.loads(line)) for line in lines]
+    sentences = train_sentences(seed)
+    np.random.default_rng(seed + 1000).shuffle(sentences)
+    items = _render_split(root, "train", sentences[:limit], np.random.default_rng(seed + 1001))
+    stamp.write_text(json.dumps(want))
     return items
 
 

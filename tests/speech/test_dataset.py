@@ -1,8 +1,14 @@
 import numpy as np
 import pytest
 
-from perception.speech.corpus import GENERAL, babble_sentences, robot_commands
-from perception.speech.dataset import SPLITS, mix_at_snr, split_sentences
+from perception.speech.corpus import GENERAL, TRAIN_GENERAL, babble_sentences, robot_commands
+from perception.speech.dataset import (
+    SPLITS,
+    build_train_split,
+    mix_at_snr,
+    split_sentences,
+    train_sentences,
+)
 from perception.speech.ger import FEW_SHOT
 
 
@@ -19,8 +25,25 @@ def test_no_sentence_is_in_two_splits_and_sizes_match():
     assert split_sentences(seed=0) == splits and split_sentences(seed=1) != splits
 
 
+def test_the_training_split_shares_no_sentence_with_calibration_dev_or_test():
+    evaluated = {t for rows in split_sentences(seed=0).values() for t, _ in rows}
+    train = [t for t, _ in train_sentences(seed=0)]
+    assert len(train) == len(set(train)) and not set(train) & evaluated
+    assert set(TRAIN_GENERAL) <= set(train) and not set(TRAIN_GENERAL) & set(GENERAL)
+    assert set(train) | evaluated == set(robot_commands()) | set(GENERAL) | set(TRAIN_GENERAL)
+
+
+def test_the_training_split_renders_once_and_is_reused(tmp_path):
+    items = build_train_split(tmp_path, seed=0, limit=2)
+    assert [i.split for i in items] == ["train", "train"]
+    assert all((tmp_path / i.path).is_file() for i in items)
+    stamp = (tmp_path / "train.json").stat().st_mtime_ns
+    assert build_train_split(tmp_path, seed=0, limit=2) == items
+    assert (tmp_path / "train.json").stat().st_mtime_ns == stamp
+
+
 def test_prompt_examples_and_babble_are_not_data():
-    data = set(robot_commands()) | set(GENERAL)
+    data = set(robot_commands()) | set(GENERAL) | set(TRAIN_GENERAL)
     assert not {answer for _, answer in FEW_SHOT} & data
     assert not set(babble_sentences()) & data
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
-from perception.speech.dataset import split_sentences
+from perception.speech.dataset import split_sentences, train_sentences
 
 IGNORE = -100
 
@@ -52,9 +52,8 @@ def mean_loss(model: torch.nn.Module, data: list[TextBatch]) -> float:
 def speech_text_splits(seed: int = 0) -> dict[str, list[str]]:
     """Sentences for text-only adaptation: ``train`` = the corpus sentences in no speech split
     (so nothing from calibration / dev / test), ``dev`` = the speech dev split's sentences."""
-    from perception.speech.corpus import GENERAL, robot_commands
+    from perception.speech.corpus import TRAIN_GENERAL
 
-    splits = split_sentences(seed)
-    used = {t for rows in splits.values() for t, _ in rows}
-    train = [t for t in robot_commands() + list(GENERAL) if t not in used]
-    return {"train": train, "dev": [t for t, _ in splits["dev"]]}
+    # the adaptation tables were measured before TRAIN_GENERAL was written; they keep that text
+    train = [t for t, _ in train_sentences(seed) if t not in TRAIN_GENERAL]
+    return {"train": train, "dev": [t for t, _ in split_sentences(seed)["dev"]]}
