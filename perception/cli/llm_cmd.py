@@ -1,4 +1,4 @@
-"""``perception llm``: chat with the guarded on-board LLM; train its safety adapter."""
+"""``perception llm``: chat with the guarded on-board LLM; train its safety and GER adapters."""
 
 from __future__ import annotations
 
@@ -25,7 +25,32 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--data", type=Path, help="guard data folder (default ../shared/data/guard)")
     tr.add_argument("--out", type=Path, help="adapter folder (default: the bundled one)")
     tr.add_argument("--epochs", type=int, default=2)
+    tr.add_argument(
+        "--commands",
+        type=int,
+        help="teach N speech-corpus training commands → acknowledgements (default 200)",
+    )
+    tr.add_argument(
+        "--eval-split",
+        choices=("dev", "test"),
+        default="test",
+        help="held-out split of the figures (dev to compare recipes; the card records test)",
+    )
     tr.set_defaults(run=_train)
+
+    ft = lsub.add_parser(
+        "finetune",
+        help="train the GER LoRA adapter on N-best → reference pairs of the speech train split",
+        description="Render the speech training split (sentences in no calibration / dev / "
+        "test split), decode its Whisper N-best lists, fine-tune a LoRA adapter so the LLM "
+        "writes the reference from the GER prompt, save it with its card, and print GER's "
+        "dev WER with the frozen and the tuned LLM.",
+    )
+    ft.add_argument("--config", type=Path, required=True, help="e.g. configs/llm/ger-lora.yaml")
+    ft.add_argument("--out", type=Path, help="adapter folder (default: the config's output)")
+    ft.add_argument("--train-limit", type=int, help="use only N training clips (quick checks)")
+    ft.add_argument("--dev-limit", type=int, help="use only N dev clips")
+    ft.set_defaults(run=_finetune)
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -64,8 +89,30 @@ def _train(args: argparse.Namespace) -> int:
 
     options = SafetyOptions()
     options = dataclasses.replace(
-        options, lora=dataclasses.replace(options.lora, epochs=args.epochs)
+        options,
+        lora=dataclasses.replace(options.lora, epochs=args.epochs),
+        train_commands=options.train_commands if args.commands is None else args.commands,
+        eval_split=args.eval_split,
     )
     table = train_adapter(args.data, args.out or WEIGHTS_DIR / ADAPTER, options)
     print(format_refusals(table))
+    return 0
+
+
+def _finetune(args: argparse.Namespace) -> int:
+    import dataclasses
+    import json
+
+    from perception.config import load_yaml
+    from perception.llm.adapt.ger import GerTuneConfig, finetune
+
+    cfg = load_yaml(GerTuneConfig, args.config)
+    changes = {
+        "output": str(args.out) if args.out else None,
+        "train_limit": args.train_limit,
+        "dev_limit": args.dev_limit,
+    }
+    cfg = dataclasses.replace(cfg, **{k: v for k, v in changes.items() if v is not None})
+    report = finetune(cfg)
+    print(json.dumps(report, indent=1))
     return 0

@@ -87,6 +87,6 @@ def _with_adapter(lm: CausalLM, adapter: str) -> CausalLM:
 
     path = Path(adapter)
     if not path.is_dir():
-        hint = "train it with `perception llm train-safety`"
+        hint = "train it with `perception llm train-safety` or `perception llm finetune`"
         path = checked_entry(ADAPTER_DIR, adapter, hint)
     return lora.load(lm, path)

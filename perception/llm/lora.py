@@ -1,9 +1,9 @@
 """LoRA adapters for the causal LMs, with peft: attach, fine-tune on (prompt, answer) pairs,
-save as a small file, load on top of a base model.
+save as a small file with its card, load on top of a base model.
 
-Owns the supervised fine-tuning loop used by the safety adapter (and meant for any later
-adapter, e.g. GER adaptation): chat-formatted examples, the loss on the answer tokens only, AdamW
-over the adapter's parameters. It knows nothing about what the examples teach.
+Owns the supervised fine-tuning loop used by the safety adapter and the GER adapter:
+chat-formatted examples, the loss on the answer tokens only, AdamW over the adapter's
+parameters. It knows nothing about what the examples teach.
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import yaml
+from tqdm import tqdm
 
 from perception.config import check
 from perception.errors import require
 from perception.llm.causal_lm import CausalLM
 from perception.llm.chat import prompt_ids
+from perception.models.store import sha256_path
 
 IGNORE = -100  # label of prompt tokens: no loss
 
@@ -69,6 +72,7 @@ def attach(lm: CausalLM, options: LoraOptions) -> CausalLM:
         lora_dropout=0.0,
         task_type="CAUSAL_LM",
     )
+    torch.manual_seed(options.seed)  # the adapter's initial A matrices
     return CausalLM(lm.name, peft.get_peft_model(lm.model, config), lm.tokenizer)
 
 
@@ -99,7 +103,8 @@ def fine_tune(lm: CausalLM, examples: list[Example], options: LoraOptions) -> li
     for epoch in range(options.epochs):
         rng.shuffle(rows)
         first = len(losses)
-        for start in range(0, len(rows), options.batch_size):
+        starts = range(0, len(rows), options.batch_size)
+        for start in tqdm(starts, desc=f"epoch {epoch + 1}/{options.epochs}", leave=False):
             ids, labels, mask = _batch(rows[start : start + options.batch_size], pad)
             loss = lm.model(input_ids=ids, attention_mask=mask, labels=labels).loss
             opt.zero_grad()
@@ -130,3 +135,41 @@ def load(lm: CausalLM, folder: Path, merge: bool = True) -> CausalLM:
     model = peft.PeftModel.from_pretrained(lm.model, str(folder))
     model = model.merge_and_unload() if merge else model
     return CausalLM(f"{lm.name}+{Path(folder).name}", model.eval(), lm.tokenizer)
+
+
+def write_card(
+    out: Path,
+    base: str,
+    description: str,
+    training: str,
+    metrics: dict,
+    header: str,
+    licence: str = "Apache-2.0 (trained here; data as in the training summary)",
+) -> Path:
+    """The adapter's card ``out.yaml`` beside its folder: files with sha256, base, training
+    summary and measured figures (checked at load by ``models.bundled.checked_entry``)."""
+    out = Path(out)
+    files = sorted(p for p in out.iterdir() if p.is_file())
+    card = {
+        "name": out.name,
+        "task": "llm-adapter",
+        "description": description,
+        "format": "peft-lora",
+        "entry": out.name,
+        "licence": licence,
+        "source": {
+            "kind": "local",
+            "path": "perception/llm/weights",
+            "files": [
+                {"path": f"{out.name}/{p.name}", "dest": p.name, "sha256": sha256_path(p)}
+                for p in files
+            ],
+        },
+        "base": base,
+        "training": training,
+        "metrics": metrics,
+    }
+    path = out.with_suffix(".yaml")
+    text = yaml.safe_dump(card, sort_keys=False, width=99, allow_unicode=True)
+    path.write_text(header + text, encoding="utf-8")
+    return path

@@ -121,7 +121,9 @@ class LlmService:
         )
         self.model_id = f"{o.model}+{o.adapter}" if o.adapter else o.model
         self.screen = Screen(o.guard, store)
-        self.ger_options = LlmOptions(model=o.model)
+        # this process's LLM (with the safety adapter) corrects: not tuned for GER, so the
+        # prompt carries the few-shot examples
+        self.ger_options = LlmOptions(model=o.model, adapter="", few_shot=True)
         self.corrector = Corrector(self.lm, self.ger_options)
         self.counts: Counter = Counter()
         self.context: deque[str] = deque(maxlen=o.context_items)

@@ -157,12 +157,18 @@ class SpeechRecognizer:
             return
         o = self.options
         device = resolve_device(o.asr.device)
-        lm = load_causal_lm(o.llm.model, self.store, device, sparse_mlp_tau=o.llm.sparse_mlp_tau)
+        lm = load_causal_lm(
+            o.llm.model,
+            self.store,
+            device,
+            adapter=o.llm.adapter,
+            sparse_mlp_tau=o.llm.sparse_mlp_tau,
+        )
         prompt_cache = PromptCache(lm, o.llm)
         self.corrector = Corrector(lm, o.llm, prompt_cache)
         self.fused = FusedDecoder(lm, self.acoustic, o.llm, Temperatures(), prompt_cache)
-        self.model_ids = (o.asr.model, o.llm.model)
-        self._file = calibration.lookup(o.asr.model, o.llm.model, self.store)
+        self.model_ids = (o.asr.model, calibration.llm_name(o.llm.model, o.llm.adapter))
+        self._file = calibration.lookup(o.asr.model, o.llm.model, self.store, o.llm.adapter)
         self._resolve()
 
     def _resolve(self) -> None:

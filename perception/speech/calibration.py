@@ -53,6 +53,28 @@ def model_fingerprint(name_or_path: str, store: ModelStore | None = None) -> str
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
+def llm_name(model: str, adapter: str = "") -> str:
+    """How a calibration file names the LLM: the model, ``+adapter`` when one is merged in."""
+    return f"{model}+{Path(adapter).name}" if adapter else model
+
+
+def llm_fingerprint(model: str, adapter: str = "", store: ModelStore | None = None) -> str:
+    """:func:`model_fingerprint` of the LLM, combined with the adapter's (a bundled adapter's
+    card files, or a peft folder's contents): a tuned LLM has its own calibration."""
+    base = model_fingerprint(model, store)
+    if not adapter:
+        return base
+    from perception.llm.causal_lm import ADAPTER_DIR
+    from perception.models.bundled import bundled_card
+
+    if Path(adapter).is_dir():
+        extra = sha256_path(Path(adapter))
+    else:
+        card = bundled_card(ADAPTER_DIR, adapter, "train it with `perception llm finetune`")
+        extra = "\n".join(sorted(f"{f.dest} {f.sha256}" for f in card.source.files))
+    return hashlib.sha256(f"{base}\n{extra}".encode()).hexdigest()
+
+
 def file_name(asr_model: str, llm_model: str) -> str:
     """``ASR+LLM.json`` from card names, or from the file / folder names of local models."""
     clean = [Path(m).stem if Path(m).is_file() else Path(m).name for m in (asr_model, llm_model)]
@@ -93,9 +115,11 @@ def find(asr_sha256: str, llm_sha256: str, folders: list[Path] | None = None):
 _warned: set[tuple[str, str]] = set()
 
 
-def lookup(asr_model: str, llm_model: str, store: ModelStore | None = None):
-    """The calibration for this pair, or None with a one-time warning naming the command."""
-    cal = find(model_fingerprint(asr_model, store), model_fingerprint(llm_model, store))
+def lookup(asr_model: str, llm_model: str, store: ModelStore | None = None, adapter: str = ""):
+    """The calibration for this pair (the LLM with ``adapter`` merged in, when given), or None
+    with a one-time warning naming the command."""
+    cal = find(model_fingerprint(asr_model, store), llm_fingerprint(llm_model, adapter, store))
+    llm_model = llm_name(llm_model, adapter)
     if cal is None and (asr_model, llm_model) not in _warned:
         _warned.add((asr_model, llm_model))
         warnings.warn(

@@ -364,8 +364,8 @@ def fit(options: EvalOptions) -> tuple[SpeechRecognizer, dict, calibration.Calib
     cal_file = calibration.CalibrationFile(
         asr_model=o.asr.model,
         asr_sha256=calibration.model_fingerprint(o.asr.model, store),
-        llm_model=o.llm.model,
-        llm_sha256=calibration.model_fingerprint(o.llm.model, store),
+        llm_model=calibration.llm_name(o.llm.model, o.llm.adapter),
+        llm_sha256=calibration.llm_fingerprint(o.llm.model, o.llm.adapter, store),
         asr_temperature=temps["asr"].temperature,
         llm_temperature=temps["llm"].temperature,
         static_weight=tuned["static_weight"],

@@ -33,7 +33,7 @@ def test_length_budget_follows_the_longest_hypothesis():
 
 
 def test_prompt_examples_are_echoes_unless_the_audio_said_them():
-    examples = example_lines(LlmOptions())
+    examples = example_lines(LlmOptions(few_shot=True))
     answer = FEW_SHOT[1][1]
     assert echoes_prompt(answer, ["go left"], examples)
     assert echoes_prompt(f"Okay. {answer}", ["go left"], examples)
@@ -82,7 +82,7 @@ def test_recogniser_never_returns_a_prompt_example(margin, monkeypatch):
     from perception.speech.api import Decoded, SpeechOptions, SpeechRecognizer
 
     rec = SpeechRecognizer.__new__(SpeechRecognizer)  # no weights: only the guard path runs
-    rec.options = SpeechOptions(fusion="ger")
+    rec.options = SpeechOptions(fusion="ger", llm=LlmOptions(few_shot=True))
     rec.acoustic = ScriptedAcoustic({"go left": -0.4, "please wait by the lift.": -0.3})
     rec.calibrated = type("C", (), {"acceptance_margin": margin})()
     decoded = Decoded(None, (), 0.0, {})
