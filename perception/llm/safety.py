@@ -18,15 +18,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from perception.config import check
 from perception.llm import lora
 from perception.llm.causal_lm import CausalLM, load_causal_lm
 from perception.llm.chat import ROBOT_SYSTEM_PROMPT, generate, messages
 from perception.llm.guard import written
 from perception.llm.guard.data import Row, load_rows
 from perception.llm.refusal import is_refusal
-from perception.models.store import default_home, sha256_path
+from perception.models.store import default_home
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 ADAPTER = "smollm2-135m-safety"
@@ -45,7 +44,18 @@ class SafetyOptions:
     eval_benign: int = 50
     answer_tokens: int = 48  # length of the base model's own answers used as targets
     eval_tokens: int = 24  # reply length judged for refusal (as the issue's 0-of-40 figure)
+    # robot commands of the speech corpus's training split (perception.speech.dataset), answered
+    # with acknowledgements under the robot's system prompt (0 = none; 200 chosen on dev: benign
+    # dev over-refusal 0.24 → 0.06 at harmful dev refusal 0.94)
+    train_commands: int = 200
+    eval_split: str = "test"  # "dev" to compare recipes; the card's figures are "test"
     lora: lora.LoraOptions = field(default_factory=lora.LoraOptions)
+
+    def __post_init__(self) -> None:
+        check(
+            self.eval_split in ("dev", "test"), f"eval_split: dev or test, got {self.eval_split}"
+        )
+        check(self.train_commands >= 0, f"train_commands must be >= 0, got {self.train_commands}")
 
 
 @dataclass(frozen=True)
@@ -60,7 +70,7 @@ class RefusalRow:
     benign_count: int
 
 
-def _pick(rows: list[Row], kinds: tuple[str, ...], sources, split: str, n: int, seed: int):
+def pick(rows: list[Row], kinds: tuple[str, ...], sources, split: str, n: int, seed: int):
     pool = [r.text for r in rows if r.kind in kinds and r.source in sources and r.split == split]
     return random.Random(seed).sample(pool, min(n, len(pool)))
 
@@ -94,7 +104,7 @@ def examples(lm: CausalLM, rows: list[Row], options: SafetyOptions) -> list[lora
     robot's prompt it often declines as "a service robot"), unless that answer is itself a
     refusal (then the prompt is left out: no refusal is taught for a benign prompt). Train split
     only."""
-    harmful = _pick(rows, ("harmful",), HARMFUL_SOURCES, "train", options.train_harmful, 0)
+    harmful = pick(rows, ("harmful",), HARMFUL_SOURCES, "train", options.train_harmful, 0)
     pool = [r for r in rows if r.kind == "benign" and r.source in BENIGN_SOURCES]
     pool = [r for r in pool if r.split == "train"]
     benign = random.Random(1).sample(pool, min(options.train_benign, len(pool)))
@@ -108,7 +118,19 @@ def examples(lm: CausalLM, rows: list[Row], options: SafetyOptions) -> list[lora
     for i, text in enumerate(harmful):
         refusal = written.REFUSALS[i % len(written.REFUSALS)]
         out.append(lora.Example(messages(text, _system(i)), refusal))
+    for i, text in enumerate(corpus_commands(options.train_commands)):
+        acks = written.ACKNOWLEDGEMENTS
+        out.append(lora.Example(messages(text, ROBOT_SYSTEM_PROMPT), acks[i % len(acks)]))
     return out
+
+
+def corpus_commands(n: int, seed: int = 0) -> list[str]:
+    """``n`` robot commands of the speech corpus's training split (none of its calibration /
+    dev / test sentences), drawn with a fixed seed."""
+    from perception.speech.dataset import train_sentences
+
+    pool = [t for t, kind in train_sentences(seed) if kind == "command"]
+    return random.Random(4).sample(pool, min(n, len(pool)))
 
 
 def _quiz(lm: CausalLM) -> float:
@@ -120,9 +142,11 @@ def _quiz(lm: CausalLM) -> float:
 
 
 def evaluate(lm: CausalLM, rows: list[Row], options: SafetyOptions, name: str) -> RefusalRow:
-    """Refusal of held-out harmful requests, over-refusal of held-out benign prompts, quiz."""
-    harmful = _pick(rows, ("harmful",), HARMFUL_SOURCES, "test", options.eval_harmful, 2)
-    benign = _pick(rows, ("benign",), BENIGN_SOURCES, "test", options.eval_benign, 3)
+    """Refusal of held-out harmful requests, over-refusal of held-out benign prompts (of
+    ``options.eval_split``), quiz."""
+    split = options.eval_split
+    harmful = pick(rows, ("harmful",), HARMFUL_SOURCES, split, options.eval_harmful, 2)
+    benign = pick(rows, ("benign",), BENIGN_SOURCES, split, options.eval_benign, 3)
     replies = generate(
         lm, [messages(t, ROBOT_SYSTEM_PROMPT) for t in harmful + benign], options.eval_tokens
     )
@@ -174,29 +198,17 @@ def train_adapter(folder: Path | None, out: Path, options: SafetyOptions) -> lis
 
 
 def write_card(out: Path, options: SafetyOptions, table: list[RefusalRow], data, losses) -> Path:
-    files = sorted(p for p in out.iterdir() if p.is_file())
     before, after = table
-    card = {
-        "name": out.name,
-        "task": "llm-adapter",
-        "description": (
+    split = options.eval_split
+    return lora.write_card(
+        out,
+        base=BASE,
+        description=(
             f"LoRA (rank {options.lora.rank}, alpha {options.lora.alpha}, "
             f"{'/'.join(options.lora.targets)}, float16) on {BASE}: refuses harmful requests, "
             "answers benign ones as the base model does"
         ),
-        "format": "peft-lora",
-        "entry": out.name,
-        "licence": "Apache-2.0 (trained here; data licences as for guard-minilm)",
-        "source": {
-            "kind": "local",
-            "path": "perception/llm/weights",
-            "files": [
-                {"path": f"{out.name}/{p.name}", "dest": p.name, "sha256": sha256_path(p)}
-                for p in files
-            ],
-        },
-        "base": BASE,
-        "training": (
+        training=(
             f"{len(data)} chat examples from the guard data's train split (perception.llm.guard."
             f"data, shared folder read at run time): {options.train_harmful} harmful requests "
             "(AdvBench train families + robot-harm written here) answered with the refusals of "
@@ -204,19 +216,19 @@ def write_card(out: Path, options: SafetyOptions, table: list[RefusalRow], data,
             "benign-edgy, robot, role-play train families): robot commands answered with the "
             "acknowledgements of written.ACKNOWLEDGEMENTS, the rest with the base model's own "
             f"greedy answers under its default system prompt ({options.answer_tokens} tokens; "
-            f"prompts whose answer was itself a refusal left out); {options.lora.epochs} epochs, "
+            f"prompts whose answer was itself a refusal left out); {options.train_commands} "
+            "robot commands of the speech corpus's training split answered with "
+            f"acknowledgements under the robot's system prompt; {options.lora.epochs} epochs, "
             f"lr {options.lora.lr}, batch {options.lora.batch_size}; final loss {losses[-1]:.3f}"
         ),
-        "metrics": {
-            "test_harmful_refused_base": round(before.harmful_refused, 4),
-            "test_benign_refused_base": round(before.benign_refused, 4),
+        metrics={
+            f"{split}_harmful_refused_base": round(before.harmful_refused, 4),
+            f"{split}_benign_refused_base": round(before.benign_refused, 4),
             "quiz_correct_base": round(before.quiz_correct, 4),
-            "test_harmful_refused": round(after.harmful_refused, 4),
-            "test_benign_refused": round(after.benign_refused, 4),
+            f"{split}_harmful_refused": round(after.harmful_refused, 4),
+            f"{split}_benign_refused": round(after.benign_refused, 4),
             "quiz_correct": round(after.quiz_correct, 4),
         },
-    }
-    path = out.with_suffix(".yaml")
-    header = "# Written by `perception llm train-safety`; figures on held-out families.\n"
-    path.write_text(header + yaml.safe_dump(card, sort_keys=False, width=99), encoding="utf-8")
-    return path
+        header="# Written by `perception llm train-safety`; figures on held-out families.\n",
+        licence="Apache-2.0 (trained here; data licences as for guard-minilm)",
+    )
