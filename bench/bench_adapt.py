@@ -10,6 +10,9 @@ writes its table to bench/results/adapt_<name>.{json,md}:
   prune   MLP neuron magnitude pruning 0-50 %: dev loss, few-shot accuracy, MLP speed, with and
           without a short LoRA recovery fine-tune
   tt      TT-SVD of every up_proj at several rank budgets: parameters, error, dev loss, few-shot
+  prune-ger  the same pruning on the GER-tuned LLM (base + smollm2-ger-lora merged): GER's dev
+          WER on the speech dev split's N-best, with and without a short recovery fine-tune on
+          the GER training pairs
 
 Speeds are ratios against the dense model timed in the same process, interleaved.
 Run: OMP_NUM_THREADS=1 nice -n 10 python bench/bench_adapt.py deft
@@ -452,6 +455,51 @@ def run_prune(args: argparse.Namespace) -> None:
     write("prune", rows, notes)
 
 
+def run_prune_ger(args: argparse.Namespace) -> None:
+    import dataclasses
+    import random
+
+    from perception.config import load_yaml
+    from perception.llm.adapt import ger
+    from perception.speech.api import SpeechRecognizer
+    from perception.speech.dataset import build_dataset, build_train_split
+
+    cfg = load_yaml(ger.GerTuneConfig, Path("configs/llm/ger-lora.yaml"))
+    speech = dataclasses.replace(cfg.speech, fusion="none")
+    rec = SpeechRecognizer(speech)
+    root = cfg.data
+    dev = ger.nbest_pairs(rec, root, build_dataset(root, cfg.seed)["dev"], "dev")
+    train = ger.nbest_pairs(rec, root, build_train_split(root, cfg.seed), "train")
+    examples = ger.examples(train, speech.llm)
+    recovery = dataclasses.replace(cfg.lora, epochs=1, seed=1)
+    rows = []
+    for fraction in args.fractions:
+        lm = load_causal_lm(MODEL, adapter=ger.ADAPTER)
+        kept = prune_mlp_neurons(lm.model, fraction)
+        row = {"pruned": fraction, "neurons_kept": kept}
+        report = ger.ger_wer(lm, dev, speech)
+        row["dev_ger_wer"] = round(report["ger_all"], 4)
+        if args.recovery_steps and fraction > 0:
+            n = args.recovery_steps * recovery.batch_size
+            subset = random.Random(fraction).sample(examples, min(n, len(examples)))
+            tuned = lora.attach(lm, recovery)
+            lora.fine_tune(tuned, subset, recovery)
+            merged = CausalLM(lm.name, tuned.model.merge_and_unload().eval(), lm.tokenizer)
+            row["dev_ger_wer_recovered"] = round(ger.ger_wer(merged, dev, speech)["ger_all"], 4)
+        else:
+            row["dev_ger_wer_recovered"] = "-"
+        rows.append(row)
+        log(row)
+    notes = {
+        "model": f"{MODEL} + {ger.ADAPTER} (merged), prompt without few-shot examples",
+        "wer": f"GER proposals on the {len(dev)} speech dev clips' N-best (no acoustic "
+        f"acceptance); AM-only (best hypothesis) {report['am_only_all']:.4f}",
+        "recovery": f"LoRA r{recovery.rank} on all projections, lr {recovery.lr}, "
+        f"{args.recovery_steps} steps of {recovery.batch_size} GER training pairs",
+    }
+    write("prune_ger", rows, notes)
+
+
 def run_tt(args: argparse.Namespace) -> None:
     splits, labelled = text.speech_text_splits(0), _dev_labelled()
     lm = load_causal_lm(MODEL)
@@ -524,6 +572,10 @@ def main() -> None:
     pr.add_argument("--fractions", type=float, nargs="+", default=[0.0, 0.1, 0.2, 0.3, 0.5])
     pr.add_argument("--recovery-steps", type=int, default=40)
     pr.set_defaults(run=run_prune)
+    pg = sub.add_parser("prune-ger")
+    pg.add_argument("--fractions", type=float, nargs="+", default=[0.0, 0.1, 0.3, 0.5])
+    pg.add_argument("--recovery-steps", type=int, default=40)
+    pg.set_defaults(run=run_prune_ger)
     tt = sub.add_parser("tt")
     tt.add_argument("--ranks", type=int, nargs="+", default=[8, 16, 32, 64, 144])
     tt.set_defaults(run=run_tt)
