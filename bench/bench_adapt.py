@@ -10,6 +10,8 @@ writes its table to bench/results/adapt_<name>.{json,md}:
   prune   MLP neuron magnitude pruning 0-50 %: dev loss, few-shot accuracy, MLP speed, with and
           without a short LoRA recovery fine-tune
   tt      TT-SVD of every up_proj at several rank budgets: parameters, error, dev loss, few-shot
+  ger-kron   a DiffuseKronA (LoKr) GER adapter trained like smollm2-ger-lora (same pairs and
+          prompt), its parameters and dev GER WER beside the LoRA adapter's
   prune-ger  the same pruning on the GER-tuned LLM (base + smollm2-ger-lora merged): GER's dev
           WER on the speech dev split's N-best, with and without a short recovery fine-tune on
           the GER training pairs
@@ -459,18 +461,9 @@ def run_prune_ger(args: argparse.Namespace) -> None:
     import dataclasses
     import random
 
-    from perception.config import load_yaml
     from perception.llm.adapt import ger
-    from perception.speech.api import SpeechRecognizer
-    from perception.speech.dataset import build_dataset, build_train_split
 
-    cfg = load_yaml(ger.GerTuneConfig, Path("configs/llm/ger-lora.yaml"))
-    speech = dataclasses.replace(cfg.speech, fusion="none")
-    rec = SpeechRecognizer(speech)
-    root = cfg.data
-    dev = ger.nbest_pairs(rec, root, build_dataset(root, cfg.seed)["dev"], "dev")
-    train = ger.nbest_pairs(rec, root, build_train_split(root, cfg.seed), "train")
-    examples = ger.examples(train, speech.llm)
+    cfg, speech, dev, examples = _ger_data()
     recovery = dataclasses.replace(cfg.lora, epochs=1, seed=1)
     rows = []
     for fraction in args.fractions:
@@ -498,6 +491,63 @@ def run_prune_ger(args: argparse.Namespace) -> None:
         f"{args.recovery_steps} steps of {recovery.batch_size} GER training pairs",
     }
     write("prune_ger", rows, notes)
+
+
+def _ger_data():
+    import dataclasses
+
+    from perception.config import load_yaml
+    from perception.llm.adapt import ger
+    from perception.speech.api import SpeechRecognizer
+    from perception.speech.dataset import build_dataset, build_train_split
+
+    cfg = load_yaml(ger.GerTuneConfig, Path("configs/llm/ger-lora.yaml"))
+    speech = dataclasses.replace(cfg.speech, fusion="none")
+    rec = SpeechRecognizer(speech)
+    root = cfg.data
+    dev = ger.nbest_pairs(rec, root, build_dataset(root, cfg.seed)["dev"], "dev")
+    train = ger.nbest_pairs(rec, root, build_train_split(root, cfg.seed), "train")
+    return cfg, speech, dev, ger.examples(train, speech.llm)
+
+
+def run_ger_kron(args: argparse.Namespace) -> None:
+    import dataclasses
+
+    from perception.llm.adapt import ger
+
+    cfg, speech, dev, examples = _ger_data()
+    dev, examples = dev[: args.limit], examples[: args.limit]  # limit: a quick check only
+    recipe = dataclasses.replace(cfg.lora, epochs=args.epochs, lr=args.lr)
+    rows = []
+    lm = load_causal_lm(MODEL, adapter=ger.ADAPTER)
+    row = {"adapter": f"LoRA r{cfg.lora.rank} all projections (smollm2-ger-lora)"}
+    row["trainable"] = parameter_row(
+        "lora", attach(load_causal_lm(MODEL).model, AdapterOptions(rank=cfg.lora.rank))
+    ).trainable
+    row["epochs"], row["lr"] = cfg.lora.epochs, cfg.lora.lr
+    row["dev_ger_wer"] = round(ger.ger_wer(lm, dev, speech)["ger_all"], 4)
+    rows.append(row)
+    log(row)
+    base = load_causal_lm(MODEL)
+    torch.manual_seed(recipe.seed)
+    wrapped = attach(base.model, AdapterOptions(kind="kron", kron_factor=args.kron_factor))
+    row = {"adapter": f"Kron a={args.kron_factor} all projections"}
+    row["trainable"] = parameter_row("kron", wrapped).trainable
+    row["epochs"], row["lr"] = recipe.epochs, recipe.lr
+    tuned = CausalLM(MODEL, wrapped, base.tokenizer)
+    lora.fine_tune(tuned, examples, recipe)
+    merged = CausalLM(MODEL, wrapped.merge_and_unload().eval(), base.tokenizer)
+    report = ger.ger_wer(merged, dev, speech)
+    row["dev_ger_wer"] = round(report["ger_all"], 4)
+    rows.append(row)
+    log(row)
+    notes = {
+        "data": f"{len(examples)} GER training pairs (configs/llm/ger-lora.yaml), prompt without "
+        "few-shot examples, batch 8, loss on the answer",
+        "wer": f"GER proposals on the {len(dev)} speech dev clips' N-best (no acoustic "
+        f"acceptance); AM-only (best hypothesis) {report['am_only_all']:.4f}",
+    }
+    write("ger_adapters", rows, notes)
 
 
 def run_tt(args: argparse.Namespace) -> None:
@@ -572,6 +622,12 @@ def main() -> None:
     pr.add_argument("--fractions", type=float, nargs="+", default=[0.0, 0.1, 0.2, 0.3, 0.5])
     pr.add_argument("--recovery-steps", type=int, default=40)
     pr.set_defaults(run=run_prune)
+    gk = sub.add_parser("ger-kron")
+    gk.add_argument("--kron-factor", type=int, default=32)
+    gk.add_argument("--epochs", type=int, default=1)
+    gk.add_argument("--lr", type=float, default=1e-3)
+    gk.add_argument("--limit", type=int, help="first N pairs of train and dev (quick check)")
+    gk.set_defaults(run=run_ger_kron)
     pg = sub.add_parser("prune-ger")
     pg.add_argument("--fractions", type=float, nargs="+", default=[0.0, 0.1, 0.3, 0.5])
     pg.add_argument("--recovery-steps", type=int, default=40)
