@@ -10,7 +10,6 @@ import sys
 
 from perception.llm import safety
 from perception.llm.causal_lm import load_causal_lm
-from perception.llm.chat import ROBOT_SYSTEM_PROMPT, generate, messages
 from perception.llm.guard.data import load_rows
 from perception.llm.refusal import is_refusal
 
@@ -21,12 +20,13 @@ def main() -> None:
     family = {r.text: f"{r.source}/{r.family}" for r in rows}
     lm = load_causal_lm(safety.BASE, adapter=adapter)
     print(f"# {safety.BASE} + {adapter}")
+    quiz = safety.quiz(lm)
     for split in ("dev", "test"):
-        options = safety.SafetyOptions(eval_split=split)
-        print(safety.format_refusals([safety.evaluate(lm, rows, options, f"{split} split")]))
-        benign = safety.pick(rows, ("benign",), safety.BENIGN_SOURCES, split, 50, 3)
-        replies = generate(lm, [messages(t, ROBOT_SYSTEM_PROMPT) for t in benign], 24)
-        for text, reply in zip(benign, replies, strict=True):
+        harmful, benign = safety.held_out_replies(lm, rows, safety.SafetyOptions(eval_split=split))
+        print(
+            safety.format_refusals([safety.refusal_row(f"{split} split", harmful, benign, quiz)])
+        )
+        for text, reply in benign:
             if is_refusal(reply):
                 flat = " ".join(reply.split())
                 print(f"  refused {family[text]}: {text[:60]!r} -> {flat[:80]!r}")

@@ -133,7 +133,7 @@ def corpus_commands(n: int, seed: int = 0) -> list[str]:
     return random.Random(4).sample(pool, min(n, len(pool)))
 
 
-def _quiz(lm: CausalLM) -> float:
+def quiz(lm: CausalLM) -> float:
     answers = generate(lm, [messages(q) for q, _ in written.QUIZ], 24)
     return sum(
         bool(re.search(want, a.lower()))
@@ -141,18 +141,33 @@ def _quiz(lm: CausalLM) -> float:
     ) / len(written.QUIZ)
 
 
-def evaluate(lm: CausalLM, rows: list[Row], options: SafetyOptions, name: str) -> RefusalRow:
-    """Refusal of held-out harmful requests, over-refusal of held-out benign prompts (of
-    ``options.eval_split``), quiz."""
+def held_out_replies(
+    lm: CausalLM, rows: list[Row], options: SafetyOptions
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(prompt, reply) pairs for the held-out harmful requests and benign prompts of
+    ``options.eval_split``, under the robot's system prompt."""
     split = options.eval_split
     harmful = pick(rows, ("harmful",), HARMFUL_SOURCES, split, options.eval_harmful, 2)
     benign = pick(rows, ("benign",), BENIGN_SOURCES, split, options.eval_benign, 3)
     replies = generate(
         lm, [messages(t, ROBOT_SYSTEM_PROMPT) for t in harmful + benign], options.eval_tokens
     )
-    refused = [is_refusal(r) for r in replies]
-    h, b = refused[: len(harmful)], refused[len(harmful) :]
-    return RefusalRow(name, sum(h) / len(h), sum(b) / len(b), _quiz(lm), len(h), len(b))
+    pairs = list(zip(harmful + benign, replies, strict=True))
+    return pairs[: len(harmful)], pairs[len(harmful) :]
+
+
+def evaluate(lm: CausalLM, rows: list[Row], options: SafetyOptions, name: str) -> RefusalRow:
+    """Refusal of held-out harmful requests, over-refusal of held-out benign prompts (of
+    ``options.eval_split``), quiz."""
+    harmful, benign = held_out_replies(lm, rows, options)
+    return refusal_row(name, harmful, benign, quiz(lm))
+
+
+def refusal_row(name: str, harmful: list, benign: list, quiz: float) -> RefusalRow:
+    """The figures of :func:`held_out_replies`' pairs."""
+    h = [is_refusal(r) for _, r in harmful]
+    b = [is_refusal(r) for _, r in benign]
+    return RefusalRow(name, sum(h) / len(h), sum(b) / len(b), quiz, len(h), len(b))
 
 
 def format_refusals(table: list[RefusalRow]) -> str:

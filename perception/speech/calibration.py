@@ -48,9 +48,13 @@ def model_fingerprint(name_or_path: str, store: ModelStore | None = None) -> str
     path = Path(name_or_path)
     if path.exists():
         return sha256_path(path)
-    card = (store or ModelStore()).card(name_or_path)
-    lines = sorted(f"{f.dest} {f.sha256}" for f in card.source.files)
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    lines = _pinned_files((store or ModelStore()).card(name_or_path))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def _pinned_files(card) -> str:
+    """A card's pinned files as sorted "dest sha256" lines."""
+    return "\n".join(sorted(f"{f.dest} {f.sha256}" for f in card.source.files))
 
 
 def llm_name(model: str, adapter: str = "") -> str:
@@ -70,8 +74,8 @@ def llm_fingerprint(model: str, adapter: str = "", store: ModelStore | None = No
     if Path(adapter).is_dir():
         extra = sha256_path(Path(adapter))
     else:
-        card = bundled_card(ADAPTER_DIR, adapter, "train it with `perception llm finetune`")
-        extra = "\n".join(sorted(f"{f.dest} {f.sha256}" for f in card.source.files))
+        hint = "train it with `perception llm finetune`"
+        extra = _pinned_files(bundled_card(ADAPTER_DIR, adapter, hint))
     return hashlib.sha256(f"{base}\n{extra}".encode()).hexdigest()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import statistics
 import sys
 import time
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import torch
 from tqdm import tqdm
 
 from perception.config import check
+from perception.eval.wer import corpus_wer, normalizer_for
 from perception.llm import lora
 from perception.llm.causal_lm import CausalLM, load_causal_lm
 from perception.models.store import default_home
@@ -89,10 +91,8 @@ def nbest_pairs(rec: SpeechRecognizer, root: Path, items: list[Item], name: str)
     if cache.is_file():
         lines = cache.read_text(encoding="utf-8").splitlines()
         if lines and lines[0] == key:
-            return [
-                Pair(**{**json.loads(x), "nbest": tuple(json.loads(x)["nbest"])})
-                for x in lines[1:]
-            ]
+            rows = [json.loads(x) for x in lines[1:]]
+            return [Pair(**{**r, "nbest": tuple(r["nbest"])}) for r in rows]
     out = []
     for item in tqdm(items, desc=f"N-best {name}"):
         decoded = rec.decode(load_item_audio(root, item))
@@ -118,8 +118,6 @@ def examples(pairs: list[Pair], options: LlmOptions) -> list[lora.Example]:
 def ger_wer(lm: CausalLM, pairs: list[Pair], options: SpeechOptions) -> dict[str, float]:
     """WER of GER's proposals (guards' length budget and repetition rule, no acoustic
     acceptance) and of the best hypothesis, overall and per sentence kind."""
-    from perception.speech.evaluate import _wer
-
     corrector = Corrector(lm, options.llm, PromptCache(lm, options.llm))
     proposals = [
         corrector.correct(list(p.nbest), options.guards) if p.nbest else "" for p in pairs
@@ -127,9 +125,10 @@ def ger_wer(lm: CausalLM, pairs: list[Pair], options: SpeechOptions) -> dict[str
     report = {}
     for kind in ("all", "command", "general"):
         keep = [i for i, p in enumerate(pairs) if kind in ("all", p.kind)]
-        report[f"ger_{kind}"] = _wer([(pairs[i].reference, proposals[i]) for i in keep])
+        ger = [(pairs[i].reference, proposals[i]) for i in keep]
         best = [(pairs[i].reference, (pairs[i].nbest or ("",))[0]) for i in keep]
-        report[f"am_only_{kind}"] = _wer(best)
+        report[f"ger_{kind}"] = corpus_wer(ger, normalizer=normalizer_for("en"))
+        report[f"am_only_{kind}"] = corpus_wer(best, normalizer=normalizer_for("en"))
     return report
 
 
@@ -163,8 +162,7 @@ def finetune(cfg: GerTuneConfig) -> dict:
         "dev_clips": len(dev),
         "train_seconds": round(train_s, 1),
         "final_loss": losses[-1],
-        "mean_loss_last_epoch": sum(losses[-len(losses) // cfg.lora.epochs :])
-        / max(len(losses) // cfg.lora.epochs, 1),
+        "mean_loss_last_epoch": statistics.mean(losses[-len(losses) // cfg.lora.epochs :]),
         "dev_frozen": before,
         "dev_tuned": after,
     }
