@@ -591,6 +591,9 @@ def main() -> None:
     torch.set_num_threads(1)
     torch.manual_seed(0)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads (1: the tables' setting)"
+    )
     sub = parser.add_subparsers(dest="what", required=True)
     pa = sub.add_parser("params")
     pa.add_argument("--train-steps", type=int, default=120, help="0: count parameters only")
@@ -624,7 +627,7 @@ def main() -> None:
     pr.set_defaults(run=run_prune)
     gk = sub.add_parser("ger-kron")
     gk.add_argument("--kron-factor", type=int, default=32)
-    gk.add_argument("--epochs", type=int, default=1)
+    gk.add_argument("--epochs", type=int, default=2)
     gk.add_argument("--lr", type=float, default=1e-3)
     gk.add_argument("--limit", type=int, help="first N pairs of train and dev (quick check)")
     gk.set_defaults(run=run_ger_kron)
@@ -640,6 +643,7 @@ def main() -> None:
     zm.add_argument("--steps", type=int, default=3)
     zm.set_defaults(run=zo_memory)
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     args.run(args)
 
 
