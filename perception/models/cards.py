@@ -29,6 +29,7 @@ Task = Literal[
     "vad",
     "text-classification",
     "llm-adapter",
+    "visual-speech",
 ]
 
 

@@ -40,6 +40,7 @@ from perception.models.cards import (
     SourceFile,
     Task,
     card_from_dict,
+    read_card,
     read_cards,
     repo_cards_dir,
 )
@@ -375,3 +376,56 @@ def _atomic_write(path: Path, text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
     os.replace(tmp, path)
+
+
+def checked_local_entry(card_path: Path, what: str, hint: str) -> Path:
+    """The entry file of a card for weights trained here (``kind: local``), after checking it
+    against the card's sha256; ``what`` names the model in errors, ``hint`` says how to remake
+    it."""
+    if not card_path.is_file():
+        bundled = sorted(p.stem for p in card_path.parent.glob("*.yaml"))
+        raise ModelNotFoundError(
+            f"no bundled {what} {card_path.stem!r} (card {card_path}); bundled: "
+            f"{', '.join(bundled) or 'none'}; {hint}"
+        )
+    card = read_card(card_path)
+    entry = card_path.parent / card.entry
+    if not entry.is_file():
+        raise ModelNotFoundError(f"{what} weights {entry} are missing; {hint}")
+    want = card.source.files[0].sha256
+    got = sha256_file(entry)
+    if got != want:
+        raise ChecksumError(
+            f"{entry} has sha256 {got[:12]}…, its card {card_path.name} records {want[:12]}…; "
+            f"restore the file (git checkout) or {hint}"
+        )
+    return entry
+
+
+def write_local_card(checkpoint: Path, fields: dict, command: str) -> Path:
+    """The card of weights trained here, beside ``checkpoint`` (same stem, ``.yaml``): name,
+    entry, licence and the ``local`` source with the file's sha256, plus ``fields`` (task,
+    description, format, ...); the header names the ``command`` that wrote it."""
+    checkpoint = Path(checkpoint)
+    card = {
+        "name": checkpoint.stem,
+        **{k: v for k, v in fields.items() if k in ("task", "description", "format")},
+        "entry": checkpoint.name,
+        "licence": "Apache-2.0 (trained here on synthetic data)",
+        "source": {
+            "kind": "local",
+            "path": str(checkpoint.parent),
+            "files": [
+                {
+                    "path": checkpoint.name,
+                    "dest": checkpoint.name,
+                    "sha256": sha256_file(checkpoint),
+                }
+            ],
+        },
+        **{k: v for k, v in fields.items() if k not in ("task", "description", "format")},
+    }
+    path = checkpoint.with_suffix(".yaml")
+    header = f"# Written by `{command}`; path is relative to the repository root.\n"
+    path.write_text(header + yaml.safe_dump(card, sort_keys=False), encoding="utf-8")
+    return path

@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import yaml
 
-from perception.errors import ChecksumError, ModelNotFoundError
-from perception.models.cards import read_card
-from perception.models.store import sha256_file
+from perception.errors import ModelNotFoundError
+from perception.models.store import checked_local_entry, write_local_card
 from perception.vision.mentor import Mentor, MentorConfig
 from perception.vision.script_id import ScriptIdNet
 
@@ -64,24 +62,7 @@ def bundled_names() -> list[str]:
 
 def bundled_path(name: str = DEFAULT_NAME) -> Path:
     """A bundled checkpoint by name, after checking it against its card's sha256."""
-    card_path = WEIGHTS_DIR / f"{name}.yaml"
-    if not card_path.is_file():
-        raise ModelNotFoundError(
-            f"no bundled MENTOR model {name!r} (card {card_path}); bundled: "
-            f"{', '.join(bundled_names()) or 'none'}; {_TRAIN_HINT}"
-        )
-    card = read_card(card_path)
-    entry = WEIGHTS_DIR / card.entry
-    if not entry.is_file():
-        raise ModelNotFoundError(f"MENTOR weights {entry} are missing; {_TRAIN_HINT}")
-    want = card.source.files[0].sha256
-    got = sha256_file(entry)
-    if got != want:
-        raise ChecksumError(
-            f"{entry} has sha256 {got[:12]}…, its card {card_path.name} records {want[:12]}…; "
-            f"restore the file (git checkout) or {_TRAIN_HINT}"
-        )
-    return entry
+    return checked_local_entry(WEIGHTS_DIR / f"{name}.yaml", "MENTOR model", _TRAIN_HINT)
 
 
 def resolve(weights: str) -> Path:
@@ -121,9 +102,7 @@ def load(path: Path | None = None, device: str = "cpu") -> Checkpoint:
 
 def write_card(checkpoint: Path, scenes: int, steps: int) -> Path:
     """A model card beside ``checkpoint`` (same stem, ``.yaml``) recording its sha256."""
-    checkpoint = Path(checkpoint)
-    card = {
-        "name": checkpoint.stem,
+    fields = {
         "task": "text-detection",
         "description": (
             f"MENTOR guide + mapper + Text Finder and the script-ID baseline, trained on {scenes} "
@@ -131,19 +110,6 @@ def write_card(checkpoint: Path, scenes: int, steps: int) -> Path:
             "48-pixel line crops"
         ),
         "format": "perception-mentor",
-        "entry": checkpoint.name,
-        "licence": "Apache-2.0 (trained here on synthetic data)",
-        "source": {
-            "kind": "local",
-            "path": str(checkpoint.parent),
-            "files": [
-                {
-                    "path": checkpoint.name,
-                    "dest": checkpoint.name,
-                    "sha256": sha256_file(checkpoint),
-                }
-            ],
-        },
         "inputs": [
             {"name": "region_features", "shape": ["batch", 960], "dtype": "float32"},
             {"name": "template_features", "shape": ["languages", "K", 960], "dtype": "float32"},
@@ -152,7 +118,4 @@ def write_card(checkpoint: Path, scenes: int, steps: int) -> Path:
             {"name": "region_logits", "shape": ["batch", "languages + 1"], "dtype": "float32"}
         ],
     }
-    path = checkpoint.with_suffix(".yaml")
-    header = "# Written by `perception vision train`; path is relative to the repository root.\n"
-    path.write_text(header + yaml.safe_dump(card, sort_keys=False), encoding="utf-8")
-    return path
+    return write_local_card(Path(checkpoint), fields, "perception vision train")
