@@ -13,6 +13,7 @@ import traceback
 from perception import __version__
 from perception.cli import (
     asr_eval_cmd,
+    avsr_cmd,
     bag_cmd,
     demo_cmd,
     detect_cmd,
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         doctor_cmd,
         transcribe_cmd,
         asr_eval_cmd,
+        avsr_cmd,
         launch_cmd,
         record_cmd,
         bag_cmd,

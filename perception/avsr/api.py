@@ -1,0 +1,235 @@
+"""The audio-visual recogniser: one object used by ``perception avsr-eval``, the speech node
+(when it is given a camera) and the bag replay.
+
+Given an utterance's audio and the camera frames that cover it, it tracks the face's mouth,
+runs the visual speech model, decides whether the person on camera said it (active-speaker
+gate) and transcribes it with Whisper fused with the lips (:mod:`perception.avsr.fusion`).
+
+Gate: Silero's speech probability of the utterance and the visual activity of the face during
+the speech frames, each calibrated by a temperature, multiplied: P(the person on camera spoke).
+With ``gate: on-camera`` an utterance below 0.5 is reported as not the user's (speech from
+off-camera people or loudspeakers is ignored); with ``gate: audio`` every utterance is kept and
+the probabilities are only reported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from perception.audio import SAMPLE_RATE
+from perception.avsr import weights
+from perception.avsr.frontend import MODEL_HZ, MouthTrack, track
+from perception.avsr.fusion import VisualPrefixScorer, av_uadf_weight, decode, static_weight
+from perception.avsr.model import VisualOutput, run
+from perception.avsr.options import AvOptions
+from perception.avsr.sync import FrameBuffer, StreamClock
+from perception.speech.acoustic import AcousticModel, Features
+from perception.speech.types import Transcript, Utterance
+from perception.speech.vad import FRAME, SileroVad
+
+
+@dataclass(frozen=True)
+class Temperatures:
+    audio: float = 1.0
+    visual: float = 1.0
+    activity: float = 1.0
+    vad: float = 1.0
+    static_weight: float = 0.5
+
+
+@dataclass(frozen=True)
+class GateScores:
+    """Calibrated probabilities for one utterance."""
+
+    speech: float  # Silero: there is speech
+    face: float  # the face on camera is speaking during it
+    user: float  # both: the person on camera spoke
+
+    def accepted(self, gate: str) -> bool:
+        return gate == "audio" or self.user >= 0.5
+
+
+@dataclass(frozen=True)
+class AvResult:
+    """One utterance's audio-visual outcome."""
+
+    text: str  # "" when the gate rejected it
+    fusion: str
+    gate: GateScores
+    accepted: bool
+    speaker_box: tuple[float, float, float, float] | None  # the face that spoke, pixels
+    timings_ms: dict[str, float]
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def speech_score(vad: SileroVad, audio: np.ndarray) -> tuple[float, np.ndarray]:
+    """(utterance speech score, per-frame Silero probabilities): the score is the highest mean
+    over 5 consecutive 32 ms frames."""
+    vad.reset()
+    n = len(audio) // FRAME
+    probs = np.array([vad(audio[i * FRAME : (i + 1) * FRAME]) for i in range(n)], np.float32)
+    if n == 0:
+        return 0.0, probs
+    k = min(5, n)
+    return float(np.convolve(probs, np.ones(k) / k, "valid").max()), probs
+
+
+def face_score(
+    activity: np.ndarray, times_s: np.ndarray, vad_probs: np.ndarray, offset_s: float = 0.0
+) -> float:
+    """Mean visual activity over the model steps where Silero hears speech (all steps when it
+    hears none); ``offset_s``: the audio's start on the track's clock."""
+    frame_t = offset_s + (np.arange(len(vad_probs)) + 0.5) * FRAME / SAMPLE_RATE
+    speech_t = frame_t[vad_probs > 0.5]
+    if len(speech_t) == 0 or len(activity) == 0:
+        return float(activity.mean()) if len(activity) else 0.0
+    near = np.abs(times_s[:, None] - speech_t[None, :]).min(1) <= 0.5 / MODEL_HZ + 0.016
+    return float(activity[near].mean()) if near.any() else float(activity.mean())
+
+
+class AvRecognizer:
+    """Whisper + the visual models + Silero, with the calibrated temperatures."""
+
+    def __init__(self, options: AvOptions, acoustic: AcousticModel, vad: SileroVad) -> None:
+        self.options, self.acoustic, self.vad = options, acoustic, vad
+        self.ckpt = weights.load(options.weights)
+        self.t = self._temperatures(weights.load_calibration(options.weights))
+
+    def _temperatures(self, cal: dict | None) -> Temperatures:
+        o, c = self.options, (cal or {})
+        return Temperatures(
+            audio=o.audio_temperature or c.get("audio_temperature", 1.0),
+            visual=o.visual_temperature or c.get("visual_temperature", 1.0),
+            activity=c.get("activity_temperature", 1.0),
+            vad=c.get("vad_temperature", 1.0),
+            static_weight=o.static_weight
+            if o.static_weight is not None
+            else c.get("static_weight", 0.5),
+        )
+
+    def set_temperatures(self, t: Temperatures) -> None:
+        self.t = t
+
+    def look(
+        self, frames: np.ndarray, stamps_s: np.ndarray, start_s: float, end_s: float
+    ) -> tuple[MouthTrack, VisualOutput]:
+        """The mouth track over [start_s, end_s] (camera clock) and the visual model's output."""
+        mt = track(self.ckpt.landmarks, frames, stamps_s, start_s=start_s, end_s=end_s)
+        return mt, run(self.ckpt.visual, mt.crops)
+
+    def gate(
+        self, audio: np.ndarray, mt: MouthTrack, out: VisualOutput, audio_start_s: float
+    ) -> GateScores:
+        raw_speech, probs = speech_score(self.vad, audio)
+        raw_face = face_score(out.activity(), mt.times_s, probs, audio_start_s)
+        speech = _sigmoid(_logit(raw_speech) / self.t.vad)
+        face = _sigmoid(_logit(raw_face) / self.t.activity)
+        return GateScores(speech, face, speech * face)
+
+    def transcribe(self, features: Features, out: VisualOutput | None, fusion: str) -> str:
+        """One fused decoding (``audio``: Whisper greedy at its temperature)."""
+        if fusion == "audio" or out is None:
+            return decode(
+                self.acoustic, features, None, static_weight(0.0), self.t.audio, self.options.top_k
+            )
+        scorer = VisualPrefixScorer(out.word_logits, self.ckpt.vocabulary, self.t.visual)
+        weight = av_uadf_weight if fusion == "av-uadf" else static_weight(self.t.static_weight)
+        return decode(self.acoustic, features, scorer, weight, self.t.audio, self.options.top_k)
+
+    def recognize(
+        self, audio: np.ndarray, frames: np.ndarray, stamps_s: np.ndarray, audio_start_s: float
+    ) -> AvResult:
+        """An utterance's audio (16 kHz, starting at ``audio_start_s`` on the camera's clock)
+        and the frames around it."""
+        t0 = time.perf_counter()
+        end = audio_start_s + len(audio) / SAMPLE_RATE
+        mt, out = self.look(frames, stamps_s, audio_start_s, end)
+        t1 = time.perf_counter()
+        scores = self.gate(audio, mt, out, audio_start_s)
+        accepted = scores.accepted(self.options.gate)
+        text = ""
+        t2 = time.perf_counter()
+        if accepted:
+            text = self.transcribe(self.acoustic.encode(audio), out, self.options.fusion)
+        t3 = time.perf_counter()
+        speaking = out.activity() >= 0.5
+        box = tuple(float(v) for v in mt.boxes[speaking].mean(0)) if speaking.any() else None
+        timings = {"visual": (t1 - t0) * 1e3, "gate": (t2 - t1) * 1e3, "decode": (t3 - t2) * 1e3}
+        return AvResult(text, self.options.fusion, scores, accepted, box, timings)  # type: ignore[arg-type]
+
+
+class AvStream:
+    """The AV recogniser on a live or replayed stream: camera frames buffered by header stamp,
+    the audio's clock taken from its chunks' stamps, and each transcript of the speech pipeline
+    annotated with what the camera saw (see :mod:`perception.avsr.sync`)."""
+
+    def __init__(self, recognizer: AvRecognizer) -> None:
+        self.recognizer = recognizer
+        self.frames = FrameBuffer(slack_s=recognizer.options.max_frame_gap_s)
+        self.clock = StreamClock()
+        self.heard_s = 0.0  # audio fed so far, seconds
+        self._lock = threading.Lock()  # a node adds frames on one thread, recognises on another
+
+    def on_audio(self, samples: int, stamp_s: float | None) -> None:
+        """``samples`` (16 kHz) arrived in a chunk stamped ``stamp_s`` (None: unstamped)."""
+        if stamp_s is not None:
+            self.clock.observe(stamp_s, self.heard_s)
+        self.heard_s += samples / SAMPLE_RATE
+
+    def on_frame(self, stamp_s: float, bgr: np.ndarray) -> None:
+        if bgr.ndim != 3 or bgr.shape[2] != 3:
+            raise ValueError(f"expected an (H, W, 3) camera frame, got shape {bgr.shape}")
+        with self._lock:
+            self.frames.add(stamp_s, bgr)
+
+    def annotate(self, t: Transcript, u: Utterance) -> Transcript:
+        """``t`` with the AV text, the speaker probability and box; the text is emptied when
+        the gate is ``on-camera`` and the face did not say it. Unchanged (speaker_prob -1) when
+        no frames cover the utterance."""
+        start = self.clock.to_header(u.start_s)
+        if start is None:
+            return t
+        with self._lock:
+            window = self.frames.window(start, start + len(u.audio) / SAMPLE_RATE)
+        if window is None:
+            return t
+        r = self.recognizer.recognize(u.audio, window[0], window[1], start)
+        changes: dict = {
+            "av_text": r.text,
+            "speaker_prob": r.gate.user,
+            "speaker_box": r.speaker_box,
+            "timings_ms": {
+                **t.timings_ms,
+                **{f"av_{k}": round(v, 2) for k, v in r.timings_ms.items()},
+            },
+        }
+        if not r.accepted:
+            changes |= {"text": "", "guard": "ignored: the person on camera did not say it"}
+        return dataclasses.replace(t, **changes)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.frames.clear()
+        self.clock.reset()
+        self.heard_s = 0.0
+
+
+def load_av_stream(options: AvOptions, acoustic: AcousticModel, store=None) -> AvStream:
+    """The AV stream of a speech pipeline (its own Silero state, the pipeline's Whisper)."""
+    from perception.speech.vad import VadOptions, load_vad
+
+    return AvStream(AvRecognizer(options, acoustic, load_vad(VadOptions(), store)))
