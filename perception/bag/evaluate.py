@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from perception.bag.io import BagMessage, BagReadStatus, bag_topics, read_bag
-from perception.bag.sample import GT_TOPIC
+from perception.bag.sample import FACE_TOPIC, GT_TOPIC
 from perception.bag.topics import TopicPlan, plan_topics
 from perception.errors import PerceptionError, one_line
 from perception.ros.convert import stamp_ns
@@ -104,10 +104,17 @@ class EvalOptions:
     audio_topic: str = ""
     gt_topic: str = GT_TOPIC
     keep_frames: int = 12  # frames kept (as arrays) for annotation in the report
+    face_topic: str = FACE_TOPIC  # the camera on the speaker (AV speech), used when present
 
     def plan(self, path: Path) -> TopicPlan:
         """The topics of the bag at ``path`` these options choose (ConfigError if ambiguous)."""
-        return plan_topics(bag_topics(path), self.image_topic, self.audio_topic, self.gt_topic)
+        return plan_topics(
+            bag_topics(path),
+            self.image_topic,
+            self.audio_topic,
+            self.gt_topic,
+            face_topic=self.face_topic,
+        )
 
 
 @dataclass
@@ -215,7 +222,9 @@ class _Replayer:
 
     def _route(self, item: BagMessage, account: TopicAccount) -> None:
         expected = self.plan.type_of(item.topic)
+        face = self.plan.face
         used = item.topic in (self.plan.gt, self.plan.image, self.plan.audio, self.plan.audio_info)
+        used = used or (bool(face) and item.topic == face)
         if item.msg is None:
             account.fail(item.error)
         elif used and expected and item.msgtype != expected:
@@ -228,6 +237,8 @@ class _Replayer:
             account.processed += 1
         elif item.topic == self.plan.image:
             self.frame(item, account)
+        elif face and item.topic == face:
+            self.face(item, account)
         elif item.topic == self.plan.audio:
             self.chunk(item.msg, account)
         elif item.topic == self.plan.audio_info:
@@ -253,6 +264,20 @@ class _Replayer:
         self.result.frames.append(FrameResult(stamp, tuple(regions), latency_ms, keep))
         account.processed += 1
 
+    def face(self, item: BagMessage, account: TopicAccount) -> None:
+        """A frame of the camera on the speaker: into the speech pipeline's AV frame buffer."""
+        speech = self.pipes.speech
+        if speech is None or speech.av is None:
+            account.skip("audio-visual recognition is off (speech.av.enabled)")
+            return
+        try:
+            rgb = IMAGE_CONVERTERS[item.msgtype](item.msg)
+            speech.add_frame(stamp_ns(item.msg.header) / 1e9, np.ascontiguousarray(rgb[..., ::-1]))
+        except (PerceptionError, ValueError) as exc:
+            account.fail(str(exc))
+            return
+        account.processed += 1
+
     def chunk(self, msg: Any, account: TopicAccount) -> None:
         if self.pipes.speech is None:
             account.skip(f"speech unavailable: {self.pipes.why_missing.get('speech', '?')}")
@@ -260,7 +285,8 @@ class _Replayer:
         assert self.audio is not None  # the plan has an audio topic
         try:
             samples = self.audio.feed(msg)
-            self.speech(samples)
+            header = getattr(msg, "header", None)
+            self.speech(samples, None if header is None else stamp_ns(header) / 1e9)
         except PerceptionError as exc:
             account.fail(str(exc))
             return
@@ -275,9 +301,9 @@ class _Replayer:
             return
         account.processed += 1
 
-    def speech(self, samples: np.ndarray) -> None:
+    def speech(self, samples: np.ndarray, stamp_s: float | None = None) -> None:
         if samples.size:
-            self._timed(self.pipes.speech.feed, samples)
+            self._timed(self.pipes.speech.feed, samples, stamp_s)
 
     def end(self) -> None:
         """End of the bag: the resampler's tail, then the utterance in progress."""

@@ -7,6 +7,7 @@ Owns assembling the numbers (through :mod:`perception.bag.metrics`), the annotat
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import math
@@ -82,7 +83,41 @@ def _speech_summary(replay: Replay, gt: dict, ran: bool) -> dict:
             }
             for i in items
         ]
+        av = _av_summary(gt["utterances"], transcripts)
+        if av:
+            out["av"] = av
     return out
+
+
+def _av_summary(references: list[dict], transcripts: list) -> dict:
+    """The AV recogniser's WER and who spoke, per reference utterance (transcripts that had
+    camera frames only; {} when none had)."""
+    seen = [t for t in transcripts if t.speaker_prob >= 0]
+    if not seen:
+        return {}
+    av_texts = [dataclasses.replace(t, text=t.av_text) for t in seen]
+    items = metrics.match_utterances(references, av_texts)
+    rows = []
+    for ref in references:
+        mine = [t for t in seen if min(t.end_s, ref["end_s"]) - max(t.start_s, ref["start_s"]) > 0]
+        prob = max((t.speaker_prob for t in mine), default=None)
+        rows.append(
+            {
+                "reference": ref["text"],
+                "av_text": " ".join(t.av_text for t in mine),
+                "on_camera": ref.get("on_camera"),
+                "speaker_prob": prob,
+                "said_on_camera": None if prob is None else prob >= 0.5,
+                "speaker_box": next((t.speaker_box for t in mine if t.speaker_box), None),
+            }
+        )
+    judged = [r for r in rows if r["on_camera"] is not None and r["said_on_camera"] is not None]
+    return {
+        "wer": _group(metrics.wer_report(items)),
+        "utterances": rows,
+        "speaker_correct": sum(r["on_camera"] == r["said_on_camera"] for r in judged),
+        "speaker_judged": len(judged),
+    }
 
 
 def _vision_summary(replay: Replay, gt: dict, iou_threshold: float) -> dict:
@@ -236,6 +271,31 @@ def _fmt_group(report: dict) -> str:
     return format_report(GroupReport(**clean))
 
 
+def _av_row(u: dict) -> str:
+    esc = html.escape
+    truth = "n/a" if u["on_camera"] is None else ("yes" if u["on_camera"] else "no")
+    prob = "n/a" if u["speaker_prob"] is None else f"{u['speaker_prob']:.2f}"
+    box = str([round(v) for v in u["speaker_box"]]) if u["speaker_box"] else ""
+    return (
+        f"<tr><td>{esc(u['reference'])}</td><td>{esc(u['av_text'])}</td><td>{truth}</td>"
+        f"<td>{prob}</td><td>{esc(box)}</td></tr>"
+    )
+
+
+def _av_html(av: dict, rows: str) -> str:
+    if not av:
+        return ""
+    wer = av["wer"]["overall"]
+    return (
+        "<h2>Audio-visual speech (face camera)</h2><p>AV recogniser WER "
+        f"{'n/a' if wer is None else f'{wer * 100:.1f}%'}; who spoke right for "
+        f"{av['speaker_correct']} of {av['speaker_judged']} utterances (P(the face on camera "
+        "said it) &ge; 0.5). Synthetic face, closed command vocabulary.</p><table><tr>"
+        "<th>reference</th><th>AV text</th><th>on camera (truth)</th><th>P(face said it)</th>"
+        f"<th>face box</th></tr>{rows}</table>"
+    )
+
+
 def _html(summary: dict, frames: list[str], plots: list[str]) -> str:
     esc = html.escape
     rows = "".join(
@@ -256,6 +316,8 @@ def _html(summary: dict, frames: list[str], plots: list[str]) -> str:
         f"<td>{esc(u['hypothesis'])}</td><td>{u['wer'] * 100:.1f}%</td></tr>"
         for u in summary["speech"].get("utterances", [])
     )
+    av = summary["speech"].get("av") or {}
+    av_rows = "".join(_av_row(u) for u in av.get("utterances", []))
     lat = {
         "text detection": summary["vision"]["latency"],
         "speech (per transcript)": summary["speech"]["latency"],
@@ -288,6 +350,7 @@ table{{border-collapse:collapse;margin-bottom:1em}}</style></head><body>
 <th>max ms</th></tr>{lat_rows}</table>
 <h2>Transcripts against references</h2><table><tr><th>voice</th><th>reference</th>
 <th>hypothesis</th><th>WER</th></tr>{utts}</table>
+{_av_html(av, av_rows)}
 <h2>Plots and annotated frames</h2><p>Annotated regions blue (don't care grey), detections in
 their language's colour with the reading.
 </p>{imgs}</body></html>"""

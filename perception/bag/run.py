@@ -7,6 +7,7 @@ command lines.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,10 +64,12 @@ def load_pipelines(
     store: ModelStore | None = None,
     skip: tuple[str, ...] = (),
     fallback_detector: str | None = None,
+    av: bool = False,
 ) -> Pipelines:
     """Speech and vision pipelines; one that cannot load is None with the reason recorded.
 
     Args:
+        av: turn on the speech pipeline's audio-visual recogniser (a face topic is replayed).
         fallback_detector: a ``VisionOptions.detector`` to try when the configured one cannot
             load (the report names both the failure and the fallback).
     """
@@ -75,8 +78,14 @@ def load_pipelines(
         pipes.why_missing["speech"] = "skipped on request"
     else:
         options = speech_options(config)
+        if av and not options.av.enabled:
+            options = dataclasses.replace(
+                options, av=dataclasses.replace(options.av, enabled=True)
+            )
         pipes.speech = pipeline.SpeechPipeline(options, store)
         pipes.speech_ids = (options.vad.model, options.asr.model, f"fusion={options.fusion}")
+        if options.av.enabled:
+            pipes.speech_ids += (f"av={options.av.fusion} gate={options.av.gate}",)
     if "vision" in skip:
         pipes.why_missing["vision"] = "skipped on request"
         return pipes
@@ -138,10 +147,10 @@ def evaluate(
     (default: the bag's only image and audio topics).
     """
     options = options or EvalOptions()
-    options.plan(bag)  # a topic choice to make fails here, before any model loads
+    plan = options.plan(bag)  # a topic choice to make fails here, before any model loads
     truth = read_ground_truth(gt) if gt is not None else None  # and a bad --gt file
     if live_rate is None:
-        pipes = load_pipelines(config, store, skip, fallback_detector)
+        pipes = load_pipelines(config, store, skip, fallback_detector, bool(plan.face))
         replay = replay_bag(bag, pipes, options)
     else:
         pipes, replay = _live(bag, config, live_rate, options)

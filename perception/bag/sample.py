@@ -23,6 +23,7 @@ from perception.config import to_dict
 from perception.models.store import default_home
 
 IMAGE_TOPIC = "/camera/image_raw"
+FACE_TOPIC = "/face_camera/image_raw"  # a rendered talking face: the AV recogniser's camera
 AUDIO_TOPIC = "/audio/chunks"
 GT_TOPIC = "/perception/ground_truth"
 START_NS = 1_767_225_600 * 1_000_000_000  # 2026-01-01T00:00:00Z: fixed so the bag is repeatable
@@ -34,6 +35,7 @@ class SpokenLine:
 
     text: str
     voice: str
+    on_camera: bool = True  # said by the face on the face camera (else off camera: face silent)
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,10 @@ class SampleSpec:
         SpokenLine("Robot, go to the kitchen and wait by the door.", "en-us"),
         SpokenLine("Please pick up the red box on the second shelf.", "en-gb"),
         SpokenLine("Stop moving and turn left at the next corridor.", "en-us+f3"),
-        SpokenLine("Bring the charger to the meeting room.", "en-gb-scotland"),
+        SpokenLine("Bring the charger to the meeting room.", "en-gb-scotland", on_camera=False),
     )
+    face_rate_hz: int = 15  # 0: no face camera
+    face_seed: int = 11
     speed_wpm: int = 150
     lead_in_s: float = 0.6
     gap_s: float = 1.2
@@ -68,27 +72,36 @@ def default_sample_bag(spec: SampleSpec = SampleSpec(), home: Path | None = None
     return path
 
 
-def _speech(spec: SampleSpec) -> tuple[np.ndarray, list[dict]]:
-    """The whole audio track (int16, 16 kHz) and the utterance ground truth (times in s)."""
-    from perception.audio.tts import synthesize
+def _speech(spec: SampleSpec) -> tuple[np.ndarray, list[dict], list[tuple[float, str]]]:
+    """The whole audio track (int16, 16 kHz), the utterance ground truth (times in s), and the
+    phonemes the face says (start in s on the track; on-camera lines only)."""
+    from perception.audio.tts import synthesize, synthesize_timed
 
     pieces = [np.zeros(int(spec.lead_in_s * SAMPLE_RATE), np.float32)]
-    truth, cursor = [], len(pieces[0])
+    truth, cursor, phonemes = [], len(pieces[0]), [(0.0, "_")]
     for line in spec.lines:
         audio = synthesize(line.text, voice=line.voice, speed_wpm=spec.speed_wpm)
+        if line.on_camera and spec.face_rate_hz:
+            # the same engine and voice through its library, for the phoneme times (stretched
+            # to the command line's audio, which differs by a few samples at most)
+            timed = synthesize_timed(line.text, voice=line.voice, speed_wpm=spec.speed_wpm)
+            k = len(audio) / max(len(timed.audio), 1)
+            phonemes += [(cursor / SAMPLE_RATE + t * k, p) for t, p in timed.phonemes]
+            phonemes.append(((cursor + len(audio)) / SAMPLE_RATE, "_"))
         truth.append(
             {
                 "start_s": cursor / SAMPLE_RATE,
                 "end_s": (cursor + len(audio)) / SAMPLE_RATE,
                 "text": line.text,
                 "voice": line.voice,
+                "on_camera": line.on_camera,
             }
         )
         gap = np.zeros(int(spec.gap_s * SAMPLE_RATE), np.float32)
         pieces += [audio, gap]
         cursor += len(audio) + len(gap)
     track = np.concatenate(pieces)
-    return (np.clip(track, -1.0, 1.0) * 32767).astype(np.int16), truth
+    return (np.clip(track, -1.0, 1.0) * 32767).astype(np.int16), truth, phonemes
 
 
 @dataclass(frozen=True)
@@ -98,13 +111,33 @@ class SampleContent:
     pcm: np.ndarray = field(repr=False)  # the whole audio track, int16 at 16 kHz, shape (N,)
     images: tuple[tuple[int, np.ndarray], ...] = field(repr=False)  # (stamp_ns, (H, W, 3) RGB)
     truth: dict = field(repr=False)  # the ground-truth document (the --gt format)
+    faces: tuple[tuple[int, np.ndarray], ...] = field(default=(), repr=False)  # face camera
+
+
+def _faces(spec: SampleSpec, phonemes: list, duration_s: float) -> tuple:
+    """The face camera: one rendered face (seeded) mouthing the on-camera lines, silent
+    otherwise, at ``face_rate_hz``; (stamp_ns, (128, 128, 3) RGB) frames."""
+    from perception.avsr.face import draw_style, mouth_track, render_frame
+
+    if not spec.face_rate_hz:
+        return ()
+    style = draw_style(np.random.default_rng(spec.face_seed))
+    times = np.arange(0.0, duration_s, 1.0 / spec.face_rate_hz)
+    shapes = mouth_track(tuple(phonemes), duration_s, times)
+    return tuple(
+        (
+            START_NS + int(t * 1e9),
+            np.ascontiguousarray(render_frame(style, m, float(t))[0][..., ::-1]),
+        )
+        for t, m in zip(times, shapes, strict=True)
+    )
 
 
 def sample_content(spec: SampleSpec = SampleSpec()) -> SampleContent:
     """Render the sample's frames and speech, with their ground truth."""
     from perception.vision.synth import render_scene
 
-    pcm, utterances = _speech(spec)
+    pcm, utterances, phonemes = _speech(spec)
     duration_s = len(pcm) / SAMPLE_RATE
     frame_times_s = [(i + 0.5) * duration_s / spec.frames for i in range(spec.frames)]
     images, truth_images = [], []
@@ -119,7 +152,7 @@ def sample_content(spec: SampleSpec = SampleSpec()) -> SampleContent:
         "images": truth_images,
         "utterances": utterances,
     }
-    return SampleContent(pcm, tuple(images), truth)
+    return SampleContent(pcm, tuple(images), truth, _faces(spec, phonemes, duration_s))
 
 
 def write_sample_bag(path: Path, spec: SampleSpec = SampleSpec()) -> dict:
@@ -134,26 +167,29 @@ def write_sample_bag(path: Path, spec: SampleSpec = SampleSpec()) -> dict:
     with BagWriter(tmp, spec.storage) as bag:
         gt = json.dumps(content.truth, ensure_ascii=False)
         bag.write(GT_TOPIC, string_msg(bag, gt), START_NS)
-        _write_streams(bag, content.pcm, list(content.images), spec.chunk_ms)
+        frames = [(t, IMAGE_TOPIC, "camera", rgb) for t, rgb in content.images]
+        frames += [(t, FACE_TOPIC, "face_camera", rgb) for t, rgb in content.faces]
+        _write_streams(bag, content.pcm, sorted(frames, key=lambda f: f[0]), spec.chunk_ms)
     tmp.rename(path)
     staging.rmdir()
     return content.truth
 
 
-def _write_streams(bag: BagWriter, pcm: np.ndarray, images: list, chunk_ms: int) -> None:
-    """Audio chunks and frames, interleaved in time order."""
+def _write_streams(bag: BagWriter, pcm: np.ndarray, frames: list, chunk_ms: int) -> None:
+    """Audio chunks and frames ((stamp_ns, topic, frame_id, rgb), time-ordered), interleaved
+    in time order."""
     step = SAMPLE_RATE * chunk_ms // 1000
-    pending = list(images)
+    pending = list(frames)
     for seq, begin in enumerate(range(0, len(pcm), step)):
         stamp_ns = START_NS + begin * 1_000_000_000 // SAMPLE_RATE
         while pending and pending[0][0] <= stamp_ns:
-            t_ns, rgb = pending.pop(0)
-            bag.write(IMAGE_TOPIC, image_msg(bag, rgb, t_ns, "camera"), t_ns)
+            t_ns, topic, frame_id, rgb = pending.pop(0)
+            bag.write(topic, image_msg(bag, rgb, t_ns, frame_id), t_ns)
         bag.write(
             AUDIO_TOPIC, chunk_msg(bag, pcm[begin : begin + step], stamp_ns, "mic", seq), stamp_ns
         )
-    for t_ns, rgb in pending:
-        bag.write(IMAGE_TOPIC, image_msg(bag, rgb, t_ns, "camera"), t_ns)
+    for t_ns, topic, frame_id, rgb in pending:
+        bag.write(topic, image_msg(bag, rgb, t_ns, frame_id), t_ns)
 
 
 def write_sample_images(folder: Path, spec: SampleSpec = SampleSpec(), count: int = 2) -> None:

@@ -35,6 +35,12 @@ def print_summary(summary: dict) -> None:
         print(f"bag: {summary['bag_error']}")
     speech, vision = summary["speech"], summary["vision"]
     print(f"speech WER: {_group_line(speech.get('wer'))}")
+    av = speech.get("av")
+    if av:
+        print(
+            f"audio-visual WER: {_group_line(av['wer'])}; who spoke right for "
+            f"{av['speaker_correct']} of {av['speaker_judged']} utterances"
+        )
     print(f"text H-mean: {_group_line(vision.get('hmean'))}")
     print(f"language-ID accuracy: {_group_line(vision.get('language_id'))}")
     reading = vision.get("reading") or {}

@@ -12,7 +12,7 @@ import posixpath
 from dataclasses import dataclass
 
 from perception.bag.io import TopicInfo
-from perception.bag.sample import GT_TOPIC
+from perception.bag.sample import FACE_TOPIC, GT_TOPIC
 from perception.errors import ConfigError
 from perception.ros.inputs import AUDIO_CONVERTERS, AUDIO_INFO_TYPE, IMAGE_CONVERTERS
 
@@ -27,6 +27,7 @@ class TopicPlan:
     audio: str = ""
     audio_info: str = ""
     gt: str = ""
+    face: str = ""  # the camera on the speaker (audio-visual speech), when the bag has it
     types: tuple[tuple[str, str], ...] = ()  # (topic, msgtype) of every topic in the bag
     problems: tuple[str, ...] = ()  # why a kind has no topic though the bag has some
 
@@ -40,6 +41,7 @@ class TopicPlan:
             self.audio: "speech",
             self.audio_info: f"audio format of {self.audio}",
             self.gt: "ground truth",
+            self.face: "audio-visual speech (the speaker's face)",
         }
         if topic in roles and topic:
             return roles[topic]
@@ -100,15 +102,19 @@ def plan_topics(
     audio_topic: str = "",
     gt_topic: str = GT_TOPIC,
     strict: bool = True,
+    face_topic: str = FACE_TOPIC,
 ) -> TopicPlan:
-    """The plan for a bag with ``topics``.
+    """The plan for a bag with ``topics``. ``face_topic``, when the bag has it, is the AV
+    recogniser's camera and never a text-detection candidate.
 
     Raises:
         ConfigError (when ``strict``; otherwise listed in ``problems``): a given topic is
             missing or of a type no pipeline takes, or the bag has several image (audio)
             topics and none was given.
     """
-    image, image_problem = _pick(topics, IMAGE_CONVERTERS, image_topic, "image", "--image-topic")
+    face = face_topic if face_topic in topics and face_topic != image_topic else ""
+    pictures = {t: i for t, i in topics.items() if t != face}
+    image, image_problem = _pick(pictures, IMAGE_CONVERTERS, image_topic, "image", "--image-topic")
     audio, audio_problem = _pick(topics, AUDIO_CONVERTERS, audio_topic, "audio", "--audio-topic")
     problems = tuple(p for p in (image_problem, audio_problem) if p)
     if strict and problems:
@@ -118,6 +124,7 @@ def plan_topics(
         audio,
         _info_topic(topics, audio),
         gt_topic if gt_topic in topics else "",
+        face,
         tuple((t, i.msgtype) for t, i in topics.items()),
         problems,
     )

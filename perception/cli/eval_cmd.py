@@ -7,6 +7,7 @@ from pathlib import Path
 
 from perception.bag.evaluate import EvalOptions
 from perception.bag.run import evaluate
+from perception.bag.sample import FACE_TOPIC
 from perception.bag.summary_text import print_summary
 from perception.cli.bag_cmd import add_bag_arguments
 from perception.errors import ConfigError
@@ -32,6 +33,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "[{polygon_px, language, dont_care}]}], utterances: [{start_s, end_s, text, voice}]}; "
         "stamp_ns is the image header stamp, utterance times are seconds from the first audio "
         "chunk",
+    )
+    p.add_argument(
+        "--face-topic",
+        default=FACE_TOPIC,
+        help="camera on the speaker: when the bag has it, the audio-visual recogniser runs beside "
+        "speech and the report gives its text and who spoke ('' = off)",
     )
     p.add_argument("--out", type=Path, default=Path("out/eval"), help="report folder")
     p.add_argument("--config", type=Path, help="YAML with speech: and vision: option sections")
@@ -66,7 +73,9 @@ def _run(args: argparse.Namespace) -> int:
     if len(args.bag) > 1 or args.ray:
         return _run_many(args)
     args.bag = args.bag[0]
-    options = EvalOptions(image_topic=args.image_topic, audio_topic=args.audio_topic)
+    options = EvalOptions(
+        image_topic=args.image_topic, audio_topic=args.audio_topic, face_topic=args.face_topic
+    )
     result = evaluate(
         args.bag,
         args.out,
@@ -95,8 +104,12 @@ def _run_many(args: argparse.Namespace) -> int:
             "--live and --gt take one bag; evaluate several bags with the ground truth inside "
             "each (or one command per bag)"
         )
-    options = EvalOptions(image_topic=args.image_topic, audio_topic=args.audio_topic)
-    factory = partial(load_pipelines, args.config, None, tuple(args.skip))
+    options = EvalOptions(
+        image_topic=args.image_topic, audio_topic=args.audio_topic, face_topic=args.face_topic
+    )
+    factory = partial(
+        load_pipelines, args.config, None, tuple(args.skip), av=bool(args.face_topic)
+    )
     jobs = many.plan_jobs(args.bag, args.out)
     if args.ray:
         address = None if args.ray == "local" else args.ray

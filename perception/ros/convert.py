@@ -124,6 +124,9 @@ def transcript_to_msg(t: Transcript, header: Any, latency_ms: float, is_final: b
         model_ids=list(t.model_ids),
         is_final=is_final,
         latency_ms=float(latency_ms),
+        av_text=t.av_text,
+        speaker_prob=float(t.speaker_prob),
+        speaker_box=[float(v) for v in t.speaker_box or ()],
     )
 
 
@@ -139,7 +142,16 @@ def msg_to_transcript(msg: Any) -> Transcript:
         no_speech_prob=float(msg.no_speech_prob),
         timings_ms={s.stage: float(s.duration_ms) for s in msg.timings},
         model_ids=tuple(msg.model_ids),
+        # absent from bags recorded before the audio-visual fields existed
+        av_text=getattr(msg, "av_text", ""),
+        speaker_prob=float(getattr(msg, "speaker_prob", -1.0)),
+        speaker_box=_box(getattr(msg, "speaker_box", ())),
     )
+
+
+def _box(values) -> tuple[float, float, float, float] | None:
+    v = [float(x) for x in values]
+    return (v[0], v[1], v[2], v[3]) if len(v) == 4 else None
 
 
 def stamp_s(header: Any) -> float:

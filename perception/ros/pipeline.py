@@ -52,16 +52,31 @@ class SpeechPipeline:
         self.options = options
         self.segmenter = StreamSegmenter(options.vad, store)
         self.recognizer = load_recognizer(options, store)
+        self.av = None
+        if options.av.enabled:  # lips + audio beside the recogniser (perception.avsr)
+            from perception.avsr.api import load_av_stream
+
+            self.av = load_av_stream(options.av, self.recognizer.acoustic, store)
         self._vad_ms = 0.0
 
     def reset(self) -> None:
         """A new stream (the next bag): the VAD forgets the last one and times restart at 0."""
         self.segmenter.reset()
+        if self.av is not None:
+            self.av.reset()
         self._vad_ms = 0.0
 
-    def cut(self, samples: np.ndarray) -> list[Utterance]:
-        """Add int16 or float32 samples at 16 kHz, shape (N,); the utterances they ended."""
+    def add_frame(self, stamp_s: float, bgr: np.ndarray) -> None:
+        """A camera frame for the AV recogniser (ignored unless ``av.enabled``)."""
+        if self.av is not None:
+            self.av.on_frame(stamp_s, bgr)
+
+    def cut(self, samples: np.ndarray, stamp_s: float | None = None) -> list[Utterance]:
+        """Add int16 or float32 samples at 16 kHz, shape (N,); the utterances they ended.
+        ``stamp_s``: the chunk's header stamp (pairs the audio with camera frames)."""
         start = time.perf_counter()
+        if self.av is not None:
+            self.av.on_audio(len(samples), stamp_s)
         utterances = self.segmenter.feed(samples)
         self._vad_ms = (time.perf_counter() - start) * 1e3
         return utterances
@@ -79,12 +94,14 @@ class SpeechPipeline:
     def recognize(self, utterance: Utterance, vad_ms: float | None = None) -> Transcript:
         """The transcript of one utterance; ``vad_chunk`` times the chunk that closed it."""
         t = self.recognizer.recognize(utterance)
+        if self.av is not None:
+            t = self.av.annotate(t, utterance)
         vad = self._vad_ms if vad_ms is None else vad_ms
         return dataclasses.replace(t, timings_ms={"vad_chunk": vad, **t.timings_ms})
 
-    def feed(self, samples: np.ndarray) -> list[Transcript]:
+    def feed(self, samples: np.ndarray, stamp_s: float | None = None) -> list[Transcript]:
         """:meth:`cut`, then :meth:`recognize` each ended utterance."""
-        return [self.recognize(u) for u in self.cut(samples)]
+        return [self.recognize(u) for u in self.cut(samples, stamp_s)]
 
     def flush(self) -> list[Transcript]:
         """:meth:`end`, then :meth:`recognize` the utterance in progress."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from perception.audio import SAMPLE_RATE
+from perception.avsr.options import AvOptions
 from perception.config import check
 from perception.models.store import ModelStore
 from perception.speech import calibration
@@ -47,6 +48,8 @@ class SpeechOptions:
         static fusion weight; None = the calibration file fitted for this Whisper + LLM pair
         (:mod:`perception.speech.calibration`), else 1.0, 1.0 and 0.5 with a warning.
     guards: what bounds and checks the LLM's text (:mod:`perception.speech.guards`).
+    av: the audio-visual recogniser that runs beside it when ``av.enabled`` and camera frames
+        cover the utterance (:class:`perception.ros.pipeline.SpeechPipeline`).
     max_tokens, tokens_per_second: Whisper decodes at most min(max_tokens, ceil(
         tokens_per_second × utterance seconds) + 8) tokens. Speech runs at about 4 tokens a
         second; the cap stops repetition loops on noise early instead of at 96 tokens (0 = no
@@ -65,6 +68,7 @@ class SpeechOptions:
     llm_temperature: float | None = None
     static_weight: float | None = None
     no_speech_threshold: float = 0.6
+    av: AvOptions = field(default_factory=AvOptions)  # lips + audio (perception.avsr)
 
     def __post_init__(self) -> None:
         for name in ("asr_temperature", "llm_temperature"):

@@ -46,3 +46,7 @@ class Transcript:
     model_ids: tuple[str, ...]
     llm_text: str = ""  # what the LLM wrote before the guards ("" for AM-only)
     guard: str = ""  # the guards' verdict on it, e.g. "... rejected" ("" for AM-only)
+    # audio-visual (speech.av.enabled and frames covering the utterance; else as below)
+    av_text: str = ""  # the AV recogniser's text
+    speaker_prob: float = -1.0  # P(the face on camera said it); -1 = no camera frames
+    speaker_box: tuple[float, float, float, float] | None = None  # that face, pixels

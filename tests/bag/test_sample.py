@@ -9,6 +9,7 @@ import numpy as np
 from perception.bag.io import read_bag
 from perception.bag.sample import (
     AUDIO_TOPIC,
+    FACE_TOPIC,
     GT_TOPIC,
     IMAGE_TOPIC,
     SampleSpec,
@@ -27,7 +28,7 @@ def _digest(path) -> str:
     h = hashlib.sha256()
     for item in read_bag(path):
         h.update(f"{item.topic} {item.log_time_ns}".encode())
-        if item.topic == IMAGE_TOPIC:
+        if item.topic in (IMAGE_TOPIC, FACE_TOPIC):
             h.update(image_to_rgb(item.msg).tobytes())
         elif item.topic == AUDIO_TOPIC:
             h.update(chunk_to_block(item.msg).samples.tobytes())
@@ -56,6 +57,15 @@ def test_sample_bag_is_deterministic_and_consistent(tmp_path):
         for region in img["regions"]:
             xy = np.asarray(region["polygon_px"])
             assert xy.shape[1] == 2 and region["language"] in SPEC.languages
+    faces = [i for i in items if i.topic == FACE_TOPIC]
+    assert len(faces) == int(np.ceil(audio_s * SPEC.face_rate_hz))
+    assert image_to_rgb(faces[0].msg).shape == (128, 128, 3)
+    mouth = [image_to_rgb(f.msg)[80:110, 30:100].astype(float) for f in faces]
+    moving = [np.abs(b - a).mean() for a, b in zip(mouth, mouth[1:], strict=False)]
+    t = [(stamp_ns(f.msg.header) - stamp_ns(faces[0].msg.header)) / 1e9 for f in faces][1:]
+    during = [m for m, s in zip(moving, t, strict=True) if utt["start_s"] + 0.1 < s < utt["end_s"]]
+    before = [m for m, s in zip(moving, t, strict=True) if s < utt["start_s"] - 0.1]
+    assert max(during) > max(before)  # the face's mouth moves while the line is spoken
 
 
 def test_default_sample_bag_is_generated_once(tmp_path):

@@ -65,3 +65,13 @@ def test_ros_drivers_audio_takes_the_audio_info_beside_it():
     assert plan.audio_info == "/right/audio_info"
     assert plan.role("/right/audio_info") == "audio format of /right/audio_stamped"
     assert "--audio-topic" in plan.role("/left/audio_info")
+
+
+def test_the_face_camera_is_the_av_topic_and_not_a_text_detection_candidate():
+    topics = {**ROBOT, **_topics(face_camera__image_raw="sensor_msgs/msg/Image")}
+    plan = plan_topics(topics)
+    assert (plan.image, plan.face) == ("/camera/compressed", "/face_camera/image_raw")
+    assert plan.role("/face_camera/image_raw").startswith("audio-visual speech")
+    off = plan_topics(topics, image_topic="/camera/compressed", face_topic="")
+    assert off.face == "" and "--image-topic" in off.role("/face_camera/image_raw")
+    assert plan_topics(ROBOT).face == ""

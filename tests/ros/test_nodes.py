@@ -311,3 +311,49 @@ def test_speech_node_takes_audio_stamped_and_counts_a_bad_one(ros_env):
         probe.destroy_node()
         node.destroy_node()
         context.try_shutdown()
+
+
+@pytest.mark.model
+def test_speech_node_with_a_face_camera_says_who_spoke(ros_env):
+    """av.enabled: the node subscribes to face_image, pairs frames with the audio by header
+    stamps, and the transcript carries the AV text, P(the face said it) and the face's box; a
+    corrupt face frame is counted, not fatal."""
+    from builtin_interfaces.msg import Time
+    from perception_msgs.msg import Transcript
+    from perception_ros.base import RESULT_QOS
+    from rclpy.lifecycle import TransitionCallbackReturn
+    from sensor_msgs.msg import Image
+
+    from perception.avsr.dataset import render_clip
+
+    audio, frames, stamps, _ = render_clip("Go to the garage.", "speaking", "us", 150, 25, 3)
+    audio = np.concatenate([audio, np.zeros(16000, np.float32)])  # silence ends the utterance
+    context, node, probe = _speech_node(ros_env, **{"av.enabled": True})
+    got: list = []
+    probe.create_subscription(Transcript, "/transcript", got.append, RESULT_QOS)
+    try:
+        ok = TransitionCallbackReturn.SUCCESS
+        assert node.trigger_configure() == ok and node.trigger_activate() == ok
+        assert node.count_subscribers("/face_image") == 1
+        for t, bgr in zip(stamps, frames, strict=True):
+            sec, ns = 100 + int(t), int((t % 1) * 1e9)
+            header = convert.make_header(Time(sec=sec, nanosec=ns), "face_camera")
+            node.on_face(convert.rgb_to_image(bgr[..., ::-1].copy(), header))
+        node.on_face(Image(encoding="rgb8", height=4, width=4, step=12, data=b"\x00" * 5))
+        pcm = (np.clip(audio, -1, 1) * 32767).astype(np.int16)
+        for i in range(0, len(pcm), 320):
+            t = i / 16000
+            header = convert.make_header(Time(sec=100 + int(t), nanosec=int((t % 1) * 1e9)), "mic")
+            node.on_chunk(convert.samples_to_chunk(pcm[i : i + 320], header, i // 320))
+        assert node.trigger_deactivate() == ok
+        assert spin_until(probe, lambda: len(got) >= 1, 60)
+        msg = got[0]
+        assert 0.0 <= msg.speaker_prob <= 1.0 and msg.av_text
+        assert len(msg.speaker_box) in (0, 4)
+        assert (
+            node.chunks["faces_failed"] == 1 and node.chunks["faces_received"] == len(frames) + 1
+        )
+    finally:
+        probe.destroy_node()
+        node.destroy_node()
+        context.try_shutdown()

@@ -10,6 +10,11 @@ never dropped), recognition in the worker. Finished utterances wait in a bounded
 (``node.queue_size``); an overflow drops the oldest, is logged and counted on /diagnostics. The
 utterance in progress is ended when the audio stops for ``node.stream_idle_s`` (end of a
 stream) and when the node is deactivated, so no command is lost silently.
+
+With ``av.enabled`` the node also subscribes to ``face_image`` (type ``node.image_type``), the
+camera on the person who talks to the robot: frames are paired with the audio by header stamps
+and each transcript carries the audio-visual text, P(the face on camera said it) and the face's
+box (``av.gate: on-camera`` empties the text of speech the face did not say).
 """
 
 from __future__ import annotations
@@ -22,9 +27,17 @@ from perception_msgs.msg import Transcript
 
 from perception.errors import one_line
 from perception.ros import convert, pipeline
+from perception.ros.convert import stamp_s
 from perception.ros.flow import BoundedFifo
-from perception.ros.inputs import LIVE_AUDIO_TYPES, AudioStream, check_live_type, rclpy_class
-from perception_ros.base import AUDIO_QOS, ModelNode, spin
+from perception.ros.inputs import (
+    IMAGE_CONVERTERS,
+    LIVE_AUDIO_TYPES,
+    LIVE_IMAGE_TYPES,
+    AudioStream,
+    check_live_type,
+    rclpy_class,
+)
+from perception_ros.base import AUDIO_QOS, SENSOR_QOS, ModelNode, spin
 
 DRAIN_TIMEOUT_S = 60.0  # deactivation waits this long for queued utterances
 
@@ -35,6 +48,7 @@ class SpeechNode(ModelNode):
     def __init__(self, name: str, **kwargs) -> None:
         # audio messages counted one by one for /diagnostics (the base counts utterances)
         keys = ("chunks_received", "chunks_processed", "chunks_failed", "chunks_dropped")
+        keys += ("faces_received", "faces_failed")
         self.chunks = Counter(dict.fromkeys(keys, 0))
         self._count_lock = threading.Lock()  # callbacks run on two executor threads
         super().__init__(name, **kwargs)
@@ -46,6 +60,11 @@ class SpeechNode(ModelNode):
     def load(self, options):
         audio_type = check_live_type(self.node_options.audio_type, LIVE_AUDIO_TYPES, "audio_type")
         self.input_class, self.audio_in = rclpy_class(audio_type), AudioStream(audio_type)
+        self.face_type = ""
+        if options.av.enabled:
+            self.face_type = check_live_type(
+                self.node_options.image_type, LIVE_IMAGE_TYPES, "image_type"
+            )
         return pipeline.SpeechPipeline(options)  # swap the model here
 
     def extra_diagnostics(self) -> dict[str, object]:
@@ -63,6 +82,10 @@ class SpeechNode(ModelNode):
     def make_io(self) -> None:
         self.pub = self.add_publisher(Transcript, "transcript")
         self.add_subscription(self.input_class, "audio", self.on_chunk, AUDIO_QOS)
+        if self.face_type:
+            self.add_subscription(
+                rclpy_class(self.face_type), "face_image", self.on_face, SENSOR_QOS
+            )
         self._last_chunk = time.monotonic()
         self._header = None
         self._vad_lock = threading.Lock()  # the subscription and the idle timer share the VAD
@@ -77,7 +100,7 @@ class SpeechNode(ModelNode):
             try:
                 samples = self.audio_in.feed(msg)
                 self._last_chunk, self._header = time.monotonic(), msg.header
-                utterances = self.model.cut(samples)
+                utterances = self.model.cut(samples, stamp_s(msg.header))
             except Exception as exc:  # one bad chunk never stops the stream: counted, logged
                 self.stats.on_failed()
                 self._count("chunks_failed")
@@ -88,6 +111,20 @@ class SpeechNode(ModelNode):
             self._count("chunks_processed")
         for utterance in utterances:
             self._queue(utterance, msg.header)
+
+    def on_face(self, msg) -> None:
+        """A frame of the face camera into the AV frame buffer (a bad frame is counted)."""
+        self._count("faces_received")
+        if self.model is None or not self._active():
+            return
+        try:
+            rgb = IMAGE_CONVERTERS[self.face_type](msg)
+            self.model.add_frame(stamp_s(msg.header), rgb[..., ::-1].copy())
+        except Exception as exc:  # a corrupt frame never stops the node
+            self._count("faces_failed")
+            self.get_logger().warning(
+                f"skipped a face frame: {one_line(exc)}", throttle_duration_sec=2.0
+            )
 
     def _queue(self, utterance, header, active_only: bool = True) -> None:
         if self.offer((utterance, header, time.perf_counter()), active_only):
