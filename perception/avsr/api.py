@@ -60,7 +60,7 @@ class AvResult:
     """One utterance's audio-visual outcome."""
 
     text: str  # "" when the gate rejected it
-    fusion: str
+    fusion: str  # the fusion used: the configured one, or "audio" when the face did not speak
     gate: GateScores
     accepted: bool
     speaker_box: tuple[float, float, float, float] | None  # the face that spoke, pixels
@@ -163,13 +163,16 @@ class AvRecognizer:
         accepted = scores.accepted(self.options.gate)
         text = ""
         t2 = time.perf_counter()
+        # the lips vote only when they are the speaker's: speech the face on camera did not say
+        # (off camera, a loudspeaker) is transcribed from the audio alone
+        fusion = self.options.fusion if scores.face >= 0.5 else "audio"
         if accepted:
-            text = self.transcribe(self.acoustic.encode(audio), out, self.options.fusion)
+            text = self.transcribe(self.acoustic.encode(audio), out, fusion)
         t3 = time.perf_counter()
         speaking = out.activity() >= 0.5
         box = tuple(float(v) for v in mt.boxes[speaking].mean(0)) if speaking.any() else None
         timings = {"visual": (t1 - t0) * 1e3, "gate": (t2 - t1) * 1e3, "decode": (t3 - t2) * 1e3}
-        return AvResult(text, self.options.fusion, scores, accepted, box, timings)  # type: ignore[arg-type]
+        return AvResult(text, fusion, scores, accepted, box, timings)
 
 
 class AvStream:

@@ -113,6 +113,14 @@ def test_demo_on_the_sample_bag_measures_wer(tmp_path, store):
     assert set(s["speech"]["wer"]["per_group"]) >= {line.voice for line in spec.lines}
     assert len(s["speech"]["utterances"]) >= len(truth["utterances"])
     assert run.page.is_file()
+    # the face camera: every frame used, the AV text and who spoke for each line (one is said
+    # off camera, and is still transcribed, from the audio alone)
+    faces = s["messages"]["/face_camera/image_raw"]
+    assert faces["processed"] == faces["received"] > 0
+    av = s["speech"]["av"]
+    assert av["speaker_judged"] == len(truth["utterances"]) and av["speaker_correct"] >= 3
+    assert all(u["av_text"] for u in av["utterances"])
+    assert "Audio-visual speech" in run.page.read_text()
 
 
 @pytest.mark.model
