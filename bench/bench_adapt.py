@@ -550,6 +550,37 @@ def run_ger_kron(args: argparse.Namespace) -> None:
     write("ger_adapters", rows, notes)
 
 
+def run_sparse_ger(args: argparse.Namespace) -> None:
+    """The GER-tuned LLM with DEFT's sparse MLP at several tau: dev GER WER and the time of the
+    whole dev pass (every GER generation) against the dense model, in the same process."""
+    from perception.llm.adapt import ger
+
+    _, speech, dev, _ = _ger_data()
+    dev = dev[: args.limit]
+    rows, dense_s = [], None
+    for tau in [0.0, *args.taus]:
+        lm = load_causal_lm(MODEL, adapter=ger.ADAPTER, sparse_mlp_tau=tau)
+        start = time.perf_counter()
+        report = ger.ger_wer(lm, dev, speech)
+        seconds = time.perf_counter() - start
+        dense_s = dense_s or seconds
+        row = {
+            "tau": tau if tau else "dense",
+            "dev_ger_wer": round(report["ger_all"], 4),
+            "dev_pass_s": round(seconds, 1),
+            "speedup_vs_dense": round(dense_s / seconds, 3),
+        }
+        rows.append(row)
+        log(row)
+    notes = {
+        "model": f"{MODEL} + {ger.ADAPTER} (merged), SparseMLP in every layer for tau > 0",
+        "wer": f"GER proposals on the {len(dev)} speech dev clips' N-best; AM-only "
+        f"{report['am_only_all']:.4f}",
+        "speed": "one pass each, same process, dense first; the machine was shared",
+    }
+    write("sparse_ger", rows, notes)
+
+
 def run_tt(args: argparse.Namespace) -> None:
     splits, labelled = text.speech_text_splits(0), _dev_labelled()
     lm = load_causal_lm(MODEL)
@@ -631,6 +662,10 @@ def main() -> None:
     gk.add_argument("--lr", type=float, default=1e-3)
     gk.add_argument("--limit", type=int, help="first N pairs of train and dev (quick check)")
     gk.set_defaults(run=run_ger_kron)
+    sg = sub.add_parser("sparse-ger", help="GER WER and speed of the sparse MLP on the GER LLM")
+    sg.add_argument("--taus", type=float, nargs="+", default=[0.03, 0.1, 0.3])
+    sg.add_argument("--limit", type=int, help="first N dev clips")
+    sg.set_defaults(run=run_sparse_ger)
     pg = sub.add_parser("prune-ger")
     pg.add_argument("--fractions", type=float, nargs="+", default=[0.0, 0.1, 0.3, 0.5])
     pg.add_argument("--recovery-steps", type=int, default=40)

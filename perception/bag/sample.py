@@ -1,10 +1,12 @@
-"""The sample bag: synthetic multilingual sign frames, TTS speech and their ground truth.
+"""The sample bag: synthetic multilingual sign frames, TTS speech, a talking face on a second
+camera, and their ground truth.
 
 Owns the deterministic generator behind ``perception demo``: frames come from
-``perception.vision.synth.render_scene``, speech from espeak-ng, and the ground truth is stored in
+``perception.vision.synth.render_scene``, speech from espeak-ng, the face camera from
+``perception.avsr.face`` (mouthing the lines marked on camera), and the ground truth is stored in
 the bag itself (topic ``/perception/ground_truth``, one JSON document) so that the bag is
 self-contained. The bag is generated on first use into the store home (not committed: about
-6 MB) and reused while the spec is unchanged. It knows nothing about models or metrics.
+19 MB) and reused while the spec is unchanged. It knows nothing about models or metrics.
 """
 
 from __future__ import annotations
