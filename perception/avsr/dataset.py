@@ -47,6 +47,7 @@ VERSION = 1
 PAD_S = 0.4  # silence before and after the speech
 FRAME_RATES = (15, 20, 25, 30)
 NOISES = ("white", "pink", "babble")
+KINDS = ("speaking", "off-camera", "silent")
 SNRS_DB: tuple[float | None, ...] = (None, 10.0, 5.0, 0.0, -5.0)  # None = clean
 # split: (speaking, off-camera, silent) clips
 SPLITS = {"calibration": (40, 10, 6), "dev": (40, 10, 6), "test": (100, 30, 20)}
@@ -201,20 +202,23 @@ def eval_sentences(seed: int) -> dict[str, list[str]]:
     }
 
 
-def build_eval(root: Path, seed: int = 0) -> dict[str, list[AvItem]]:
-    """Render calibration / dev / test under ``root`` (skipped when already there)."""
+def build_eval(root: Path, seed: int = 0, limit: int | None = None) -> dict[str, list[AvItem]]:
+    """Render calibration / dev / test under ``root`` (skipped when already there); with
+    ``limit``, only the first ``limit`` clips of each kind (keep those in another folder)."""
     root = Path(root)
     stamp = root / "dataset.json"
-    if stamp.is_file() and json.loads(stamp.read_text()) == {"version": VERSION, "seed": seed}:
+    want = {"version": VERSION, "seed": seed, "limit": limit}
+    if stamp.is_file() and json.loads(stamp.read_text()) == want:
         return load_eval(root)
     out = {}
     sentences = eval_sentences(seed)
     for i, (split, counts) in enumerate(SPLITS.items()):
         (root / split).mkdir(parents=True, exist_ok=True)
         items = []
-        for p in tqdm(
-            plan_split(split, sentences[split], counts, seed * 100 + i), desc=f"AV {split}"
-        ):
+        plan = plan_split(split, sentences[split], counts, seed * 100 + i)
+        if limit is not None:
+            plan = [p for k in KINDS for p in [q for q in plan if q["kind"] == k][:limit]]
+        for p in tqdm(plan, desc=f"AV {split}"):
             audio, frames, stamps, (speech_s, words) = render_clip(
                 p["text"], p["kind"], p["voice"], p["speed_wpm"], p["fps"], p["style_seed"]
             )
@@ -235,7 +239,7 @@ def build_eval(root: Path, seed: int = 0) -> dict[str, list[AvItem]]:
             "".join(json.dumps(asdict(it)) + "\n" for it in items)
         )
         out[split] = items
-    stamp.write_text(json.dumps({"version": VERSION, "seed": seed}))
+    stamp.write_text(json.dumps(want))
     return out
 
 

@@ -201,8 +201,8 @@ def evaluate(opts: AvEvalOptions) -> dict:
     from perception.speech.api import SpeechOptions, SpeechRecognizer
     from perception.speech.vad import VadOptions, load_vad
 
-    root = opts.data
-    splits = build_eval(root, opts.seed)
+    root = opts.data if opts.limit is None else opts.data / f"limit-{opts.limit}"
+    splits = build_eval(root, opts.seed, opts.limit)
     rec = SpeechRecognizer(SpeechOptions(fusion="none"))
     av = AvRecognizer(
         AvOptions(weights=opts.weights, top_k=opts.top_k), rec.acoustic, load_vad(VadOptions())

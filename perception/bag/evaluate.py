@@ -267,7 +267,7 @@ class _Replayer:
     def face(self, item: BagMessage, account: TopicAccount) -> None:
         """A frame of the camera on the speaker: into the speech pipeline's AV frame buffer."""
         speech = self.pipes.speech
-        if speech is None or speech.av is None:
+        if speech is None or getattr(speech, "av", None) is None:
             account.skip("audio-visual recognition is off (speech.av.enabled)")
             return
         try:

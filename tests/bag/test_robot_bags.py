@@ -49,7 +49,7 @@ class RecordingSpeech:
     def __init__(self, text: str) -> None:
         self.text, self.fed = text, []
 
-    def feed(self, samples: np.ndarray) -> list[Transcript]:
+    def feed(self, samples: np.ndarray, stamp_s: float | None = None) -> list[Transcript]:
         self.fed.append(np.asarray(samples, np.float32))
         return []
 

@@ -36,7 +36,7 @@ class CountingSpeech:
     def __init__(self) -> None:
         self.samples = 0
 
-    def feed(self, samples: np.ndarray) -> list:
+    def feed(self, samples: np.ndarray, stamp_s: float | None = None) -> list:
         assert np.isfinite(samples).all()
         self.samples += samples.size
         return []
