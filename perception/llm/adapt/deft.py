@@ -126,6 +126,8 @@ class SparseMLP(nn.Module):
         x = x.reshape(-1, self.d)  # (N, d)
         a = F.silu(F.linear(x, self.gate))  # (N, f)
         on = a.abs() > self.tau  # (N, f)
+        if not on.any():  # no neuron above tau for any token: the MLP adds nothing
+            return torch.zeros(shape, dtype=x.dtype, device=x.device)
         if x.shape[0] == 1:
             idx = on[0].nonzero().squeeze(1)  # (k,)
             h = a[:, idx] * F.linear(x, self.up.index_select(0, idx))  # (1, k)

@@ -74,6 +74,15 @@ def test_sparse_mlp_equals_dense_on_the_active_set(tokens):
     assert not torch.allclose(sparse, dense, atol=1e-4)  # the off neurons did contribute
 
 
+@pytest.mark.parametrize("tokens", [1, 3])
+def test_sparse_mlp_with_no_active_neuron_is_zero_like_the_masked_dense(tokens):
+    mlp, x = ToyMLP(), torch.randn(1, tokens, 16)
+    with torch.no_grad():
+        out = SparseMLP(mlp, 1e6)(x)  # tau above every activation
+        torch.testing.assert_close(out, masked_dense(mlp, x, 1e6))
+    assert out.shape == x.shape and not out.any()
+
+
 def test_sparsified_llama_equals_the_masked_dense_llama():
     model, ids = tiny_llama(), torch.randint(0, 64, (2, 6))
     with torch.no_grad(), tapped(model, zero_below=0.05):
