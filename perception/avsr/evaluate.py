@@ -37,7 +37,7 @@ from perception.eval.wer import count_errors, normalizer_for
 from perception.models.store import default_home, sha256_file
 from perception.speech.fusion import fit_temperature
 
-STATIC_GRID = (0.1, 0.3, 1.0)
+STATIC_GRID = (0.1, 0.3, 1.0, 3.0)
 
 
 @dataclass(frozen=True)
