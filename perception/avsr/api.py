@@ -25,12 +25,13 @@ import numpy as np
 from perception.audio import SAMPLE_RATE
 from perception.avsr import weights
 from perception.avsr.frontend import MODEL_HZ, MouthTrack, track
-from perception.avsr.fusion import VisualPrefixScorer, av_uadf_weight, decode, static_weight
+from perception.avsr.fusion import VisualPrefixScorer, av_uadf_weight, decode
 from perception.avsr.model import VisualOutput, run
 from perception.avsr.options import AvOptions
 from perception.avsr.sync import FrameBuffer, StreamClock
 from perception.speech.acoustic import AcousticModel, Features
 from perception.speech.types import Transcript, Utterance
+from perception.speech.uadf import static_weight
 from perception.speech.vad import FRAME, SileroVad
 
 

@@ -77,14 +77,6 @@ def _clips(av: AvRecognizer, root: Path, items: list[AvItem], desc: str) -> list
     return clips
 
 
-def _limited(items: list[AvItem], limit: int | None) -> list[AvItem]:
-    """The first ``limit`` clips of each kind (all when None)."""
-    if limit is None:
-        return items
-    kinds = dict.fromkeys(i.kind for i in items)
-    return [i for k in kinds for i in [i for i in items if i.kind == k][:limit]]
-
-
 def _binary_logits(scores: list[float]) -> torch.Tensor:
     s = torch.tensor(scores, dtype=torch.float64).clamp(1e-6, 1 - 1e-6)
     return torch.stack([torch.zeros_like(s), torch.log(s / (1 - s))], 1)
@@ -208,12 +200,12 @@ def evaluate(opts: AvEvalOptions) -> dict:
         AvOptions(weights=opts.weights, top_k=opts.top_k), rec.acoustic, load_vad(VadOptions())
     )
     vocab = {w: i for i, w in enumerate(av.ckpt.vocabulary)}
-    cal_clips = _clips(av, root, _limited(splits["calibration"], opts.limit), "calibration")
+    cal_clips = _clips(av, root, splits["calibration"], "calibration")
     t, cal_report = calibrate(av, cal_clips, vocab)
     av.set_temperatures(t)
     dev = decode_all(
         av,
-        _clips(av, root, _limited(splits["dev"], opts.limit), "dev"),
+        _clips(av, root, splits["dev"], "dev"),
         {f"static {w:g}": ("static", w) for w in opts.static_grid},
         "dev: static grid",
     )
@@ -223,7 +215,7 @@ def evaluate(opts: AvEvalOptions) -> dict:
     best = min(dev_wer, key=dev_wer.get)
     t = dataclasses.replace(t, static_weight=float(best.split()[1]))
     av.set_temperatures(t)
-    test_clips = _clips(av, root, _limited(splits["test"], opts.limit), "test")
+    test_clips = _clips(av, root, splits["test"], "test")
     fusions = {f: (f, t.static_weight) for f in FUSIONS}
     test = decode_all(av, test_clips, fusions, "test: audio / static / av-uadf")
     table = {s: {f: round(_wer(rows[f]), 4) for f in FUSIONS} for s, rows in test.items()}

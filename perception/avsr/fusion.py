@@ -119,10 +119,6 @@ def split_text(text: str) -> tuple[list[str], str]:
     return words, ""
 
 
-def static_weight(value: float) -> WeightFn:
-    return lambda _p: value
-
-
 def av_uadf_weight(p_audio: torch.Tensor) -> float:
     return float(uadf_weight(p_audio))
 

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from perception.audio import SAMPLE_RATE
 from perception.avsr import weights
 from perception.avsr.dataset import (
     AvItem,
@@ -73,7 +74,7 @@ def training_clips(net: LandmarkNet, cfg: AvTrainConfig, vocab: dict[str, int]) 
         audio, frames, stamps, (speech_s, words) = render_clip(
             p["text"], p["kind"], p["voice"], p["speed_wpm"], p["fps"], p["style_seed"]
         )
-        duration = len(audio) / 16000
+        duration = len(audio) / SAMPLE_RATE
         item = AvItem(
             **p, duration_s=duration, speech_s=speech_s, words=words, audio="", frames=""
         )

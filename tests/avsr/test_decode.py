@@ -6,10 +6,11 @@ import pytest
 
 from perception.audio.tts import synthesize_timed
 from perception.avsr.dataset import PAD_S, _timing, vocabulary
-from perception.avsr.fusion import VisualPrefixScorer, av_uadf_weight, decode, static_weight
+from perception.avsr.fusion import VisualPrefixScorer, av_uadf_weight, decode
 from perception.eval.wer import count_errors, normalizer_for
 from perception.speech.api import SpeechOptions, SpeechRecognizer
 from perception.speech.dataset import _colored_noise, mix_at_snr
+from perception.speech.uadf import static_weight
 
 pytestmark = pytest.mark.model
 
