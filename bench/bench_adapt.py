@@ -581,6 +581,32 @@ def run_sparse_ger(args: argparse.Namespace) -> None:
     write("sparse_ger", rows, notes)
 
 
+def run_step_time(args: argparse.Namespace) -> None:
+    """Seconds per AdamW step (8 rows of 180 tokens) of LoRA r8 and Kron a=32 on all
+    projections, fastest of ``args.steps``, interleaved in one process."""
+    runs = {"LoRA r8 all projections": AdapterOptions(rank=8)}
+    runs["Kron a=32 all projections"] = AdapterOptions(kind="kron", kron_factor=32)
+    models = {name: attach(load_causal_lm(MODEL).model, o) for name, o in runs.items()}
+    ids = torch.randint(0, 1000, (8, 180), generator=torch.Generator().manual_seed(0))
+    best = dict.fromkeys(models, float("inf"))
+    for _ in range(args.steps):
+        for name, m in models.items():
+            opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], 1e-3)
+            start = time.perf_counter()
+            m(input_ids=ids, labels=ids).loss.backward()
+            opt.step()
+            opt.zero_grad()
+            best[name] = min(best[name], time.perf_counter() - start)
+    base = best["LoRA r8 all projections"]
+    rows = [
+        {"adapter": n, "s_per_step": round(t, 2), "vs_lora": round(t / base, 2)}
+        for n, t in best.items()
+    ]
+    for row in rows:
+        log(row)
+    write("step_time", rows, {"threads": str(torch.get_num_threads()), "batch": "8 x 180 tokens"})
+
+
 def run_tt(args: argparse.Namespace) -> None:
     splits, labelled = text.speech_text_splits(0), _dev_labelled()
     lm = load_causal_lm(MODEL)
@@ -666,6 +692,9 @@ def main() -> None:
     sg.add_argument("--taus", type=float, nargs="+", default=[0.03, 0.1, 0.3])
     sg.add_argument("--limit", type=int, help="first N dev clips")
     sg.set_defaults(run=run_sparse_ger)
+    st = sub.add_parser("step-time", help="seconds per training step, LoRA vs Kron")
+    st.add_argument("--steps", type=int, default=3)
+    st.set_defaults(run=run_step_time)
     pg = sub.add_parser("prune-ger")
     pg.add_argument("--fractions", type=float, nargs="+", default=[0.0, 0.1, 0.3, 0.5])
     pg.add_argument("--recovery-steps", type=int, default=40)
