@@ -21,10 +21,15 @@ import torch
 import torch.nn.functional as F
 
 from perception.audio import SAMPLE_RATE
+from perception.eval.wer import normalize
 
 HOP = 160  # mel frames are 10 ms (whisper.audio.HOP_LENGTH)
 TRIM_PAD_S = 1.0  # silence kept after the utterance when the encoder input is trimmed
 FULL_WINDOW_S = 30.0  # what Whisper was trained on
+# A hypothesis that says a run of this many words or more twice in a row is a decoding loop
+# (LJ001-0027, real speech: "especially as regards the lower case letters" written twice and
+# ranked first); "go go go" (runs of one word) stays a normal hypothesis.
+LOOP_MIN_WORDS = 3
 
 
 @dataclass(frozen=True)
@@ -251,7 +256,7 @@ class AcousticModel:
             lps = beams.logprobs.get(full) or beams.logprobs.get(full[:-1], [])
             ranked.append((total / max(len(body), 1), body, lps[: len(body)], total))
         ranked.sort(key=lambda r: r[0], reverse=True)  # stable: whisper's arg-max on ties
-        return NBest(self._unique(ranked), float(no_speech[0]))
+        return NBest(demote_loops(self._unique(ranked)), float(no_speech[0]))
 
     def _unique(self, ranked: list) -> tuple[ScoredTokens, ...]:
         """One entry per distinct text, rank order kept."""
@@ -263,6 +268,24 @@ class AcousticModel:
             seen.add(text)
             out.append(ScoredTokens(tuple(tokens), text, tuple(lps), total, score))
         return tuple(out)
+
+
+def repeats_a_run(text: str, min_words: int = LOOP_MIN_WORDS) -> bool:
+    """True when ``text`` says some run of ``min_words`` or more words twice in a row
+    (punctuation and case ignored)."""
+    words = normalize(text).split()
+    for n in range(min_words, len(words) // 2 + 1):
+        for i in range(len(words) - 2 * n + 1):
+            if words[i : i + n] == words[i + n : i + 2 * n]:
+                return True
+    return False
+
+
+def demote_loops(nbest: tuple[ScoredTokens, ...]) -> tuple[ScoredTokens, ...]:
+    """The N-best with looping hypotheses (:func:`repeats_a_run`) moved after the others,
+    each group in its rank order; a list of loops only is kept as it is."""
+    loops = [h for h in nbest if repeats_a_run(h.text)]
+    return tuple(h for h in nbest if h not in loops) + tuple(loops)
 
 
 @cache

@@ -124,3 +124,38 @@ def test_trimmed_encoder_still_hears_the_command(store):
     assert features.n_frames == 500  # 10 s minimum window of 20 ms encoder positions
     best = am.beam_search(features, beam_size=5).hypotheses[0].text.lower()
     assert "charging station" in best and "turn left" in best, (best, SAMPLE_TEXT)
+
+
+def test_repeats_a_run_finds_loops_not_word_repeats():
+    from perception.speech.acoustic import repeats_a_run
+
+    assert repeats_a_run("as regards the letters. As regards the letters.")
+    assert repeats_a_run("turn to the left turn to the left now")
+    assert not repeats_a_run("turn left turn left")
+    assert not repeats_a_run("go go go")
+    assert not repeats_a_run("the cat saw the cat")
+    assert not repeats_a_run("")
+
+
+def test_demote_loops_keeps_every_hypothesis():
+    from perception.speech.acoustic import ScoredTokens, demote_loops
+
+    def h(text: str) -> ScoredTokens:
+        return ScoredTokens((1,), text, (0.0,), 0.0)
+
+    nbest = (h("a b c. A b c."), h("a b c."), h("a b d."))
+    assert [x.text for x in demote_loops(nbest)] == ["a b c.", "a b d.", "a b c. A b c."]
+    assert demote_loops(nbest[:1]) == nbest[:1]
+
+
+@pytest.mark.model
+def test_real_recording_is_written_once(store):
+    """LJ001-0027 (LJ Speech, real): at the 10 s encoder window the beam search ranks a
+    hypothesis that writes the first phrase twice first; the loop rule must not let it win."""
+    from perception.speech.api import SpeechOptions, SpeechRecognizer, transcribe_audio
+    from tests.conftest import REPO
+
+    audio = load_audio(REPO / "tests" / "data" / "speech" / "LJ001-0027.flac")
+    rec = SpeechRecognizer(SpeechOptions(encoder_window_s=10.0), store)
+    text = " ".join(t.text for t in transcribe_audio(rec, audio, store)).lower()
+    assert text.count("as regards the lower case letters") == 1, text
