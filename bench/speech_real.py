@@ -62,7 +62,7 @@ def main() -> None:
     runs = systems(args.model, store, args.threads)
     norm = normalizer_for("en")
     rows = []
-    for name, fn in runs.items():  # warm-up, not counted
+    for fn in runs.values():  # warm-up, not counted
         fn(load_audio(recordings[0].path))
     for r in recordings:
         audio = load_audio(r.path)
@@ -84,8 +84,10 @@ def main() -> None:
         median = float(np.median([row[name]["seconds"] for row in rows]))
         total = sum(row[name]["seconds"] for row in rows)
         summary[name] = {"wer": wer, "median_s": median, "total_s": total, "x_fw": median / base}
-        print(f"{name:22} WER {wer:6.2%}  median {median * 1e3:6.0f} ms  total {total:6.1f} s  "
-              f"{median / base:5.2f}x faster-whisper")
+        print(
+            f"{name:22} WER {wer:6.2%}  median {median * 1e3:6.0f} ms  total {total:6.1f} s  "
+            f"{median / base:5.2f}x faster-whisper"
+        )
     if args.out:
         report = {"model": args.model, "threads": args.threads, "summary": summary, "rows": rows}
         args.out.write_text(json.dumps(report, indent=1, ensure_ascii=False))

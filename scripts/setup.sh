@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(espeak-ng flite sox libsox-fmt-all ffmpeg fonts-noto-core fonts-noto-cjk libraqm0 cmake g++)
+APT_PACKAGES=(espeak-ng flite sox libsox-fmt-all ffmpeg fonts-noto-core fonts-noto-cjk libraqm0 cmake g++
+  fortunes wordnet-base)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -36,6 +36,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="also measure AM-only encoder windows and timestamp decoding on dev",
     )
     p.add_argument("--out", type=Path, default=Path("out/asr_eval"), help="output folder")
+    p.add_argument(
+        "--real",
+        type=Path,
+        metavar="DIR",
+        help="instead: real recordings in DIR (transcripts.tsv beside them); every method on "
+        "each VAD utterance, proposal WER, copy and hallucination rates, a margin sweep",
+    )
+    p.add_argument(
+        "--methods", nargs="*", default=["ger", "uadf"], help="with --real: LLM methods to run"
+    )
+    p.add_argument("--contexts", type=Path, help="with --real: file<TAB>phrase; phrase lines")
+    p.add_argument(
+        "--margin", type=float, help="with --real: the guards' margin (default: chosen there)"
+    )
     p.set_defaults(run=_run_eval)
 
     speech = sub.add_parser("speech", help="speech tools: calibrate")
@@ -68,9 +82,33 @@ def _options(args: argparse.Namespace):
     )
 
 
+def _run_real(args: argparse.Namespace) -> int:
+    import dataclasses
+    import json
+
+    from perception.speech.api import SpeechRecognizer
+    from perception.speech.real_eval import format_real, read_contexts, run_real_eval
+    from perception.speech.recordings import load_recordings
+
+    recordings = load_recordings(args.real)
+    speech = load_config(args.config).speech
+    methods = tuple(args.methods)
+    rec = SpeechRecognizer(dataclasses.replace(speech, fusion="uadf") if methods else speech)
+    contexts = read_contexts(args.contexts) if args.contexts else None
+    report = run_real_eval(rec, recordings, methods, contexts, args.margin)
+    report["llm"] = list(rec.model_ids)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "real_eval.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    print(format_real(report, str(args.real)))
+    print(f"\nreport: {args.out / 'real_eval.json'}")
+    return 0
+
+
 def _run_eval(args: argparse.Namespace) -> int:
     from perception.speech.evaluate import format_eval, run_eval
 
+    if args.real:
+        return _run_real(args)
     report = run_eval(_options(args), args.out)
     print(format_eval(report))
     print(f"\nreport: {args.out / 'asr_eval.json'}; calibration file beside it")

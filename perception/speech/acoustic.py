@@ -215,6 +215,7 @@ class AcousticModel:
         beam_size: int = 5,
         max_tokens: int = 96,
         timestamps: bool = False,
+        previous_text: str = "",
     ) -> NBest:
         """N-best by openai-whisper's own beam search, best first.
 
@@ -228,6 +229,8 @@ class AcousticModel:
         Args:
             features: encoder states of one utterance (any number of positions).
             timestamps: decode with timestamp tokens, as ``whisper.transcribe`` does.
+            previous_text: text Whisper reads before the utterance (``DecodingOptions.prompt``,
+                whisper's way to bias spelling and vocabulary); "" = none.
         """
         from whisper.decoding import DecodingOptions
 
@@ -239,6 +242,7 @@ class AcousticModel:
             without_timestamps=not timestamps,
             sample_len=max_tokens,
             fp16=self.dtype == torch.float16,
+            prompt=" " + previous_text.strip() if previous_text.strip() else None,
         )
         task = states_task(self.model, options)
         if self.onnx is not None and features.cross is not None:

@@ -20,6 +20,7 @@ from perception.config import check
 from perception.models.store import ModelStore
 from perception.speech import calibration
 from perception.speech.acoustic import AcousticModel, Features, ScoredTokens
+from perception.speech.context import ContextOptions, clean, load_phrases, whisper_prompt
 from perception.speech.fusion import uadf_weight
 from perception.speech.ger import Corrector, LlmOptions, PromptCache, example_lines
 from perception.speech.guards import (
@@ -48,6 +49,8 @@ class SpeechOptions:
         static fusion weight; None = the calibration file fitted for this Whisper + LLM pair
         (:mod:`perception.speech.calibration`), else 1.0, 1.0 and 0.5 with a warning.
     guards: what bounds and checks the LLM's text (:mod:`perception.speech.guards`).
+    context: phrases the robot expects (:mod:`perception.speech.context`); a running
+        recogniser takes new ones by :meth:`SpeechRecognizer.set_context`.
     av: the audio-visual recogniser that runs beside it when ``av.enabled`` and camera frames
         cover the utterance (:class:`perception.ros.pipeline.SpeechPipeline`).
     max_tokens, tokens_per_second: Whisper decodes at most min(max_tokens, ceil(
@@ -60,6 +63,7 @@ class SpeechOptions:
     vad: VadOptions = field(default_factory=VadOptions)
     llm: LlmOptions = field(default_factory=LlmOptions)
     guards: GuardOptions = field(default_factory=GuardOptions)
+    context: ContextOptions = field(default_factory=ContextOptions)
     fusion: Fusion = "none"
     encoder_window_s: float = 10.0
     max_tokens: int = 96
@@ -150,8 +154,14 @@ class SpeechRecognizer:
         self.corrector: Corrector | None = None
         self.fused: FusedDecoder | None = None
         self.calibrated = Calibrated()
+        self.context: tuple[str, ...] = load_phrases(options.context)
         if options.fusion != "none":
             self.load_llm()
+
+    def set_context(self, phrases) -> tuple[str, ...]:
+        """Replace the expected phrases (a robot's map changed); returns the list kept."""
+        self.context = clean(phrases)
+        return self.context
 
     def load_llm(self) -> None:
         """Load the LLM (done at start when the configured fusion needs it)."""
@@ -207,8 +217,9 @@ class SpeechRecognizer:
         features = self.acoustic.encode(audio)
         t1 = time.perf_counter()
         o = self.options
+        previous = whisper_prompt(self.context) if o.context.whisper_prompt else ""
         result = self.acoustic.beam_search(
-            features, o.asr.beam_size, self.token_budget(len(audio)), o.asr.timestamps
+            features, o.asr.beam_size, self.token_budget(len(audio)), o.asr.timestamps, previous
         )
         return Decoded(
             features,
@@ -243,11 +254,12 @@ class SpeechRecognizer:
             )
         texts = [h.text for h in decoded.nbest]
         guards = self.options.guards
+        context = self.context if self.options.context.llm_prompt else ()
         if fusion == "ger":
-            return self.corrector.correct(texts, guards)
+            return self.corrector.correct(texts, guards, context)
         c = self.calibrated
         weight = uadf_weight if fusion == "uadf" else static_weight(c.static_weight)
-        return self.fused.decode(decoded.features, texts, weight, guards)
+        return self.fused.decode(decoded.features, texts, weight, guards, context)
 
     def _guard(self, decoded: Decoded, texts: list[str], llm_text: str) -> Fused:
         """The LLM's text if it passes the checks, else the best hypothesis."""

@@ -57,6 +57,17 @@ CONDITIONS = (
     ("babble", 5.0),
 )
 EFFECTS = (("none", 0.4), ("reverb", 0.25), ("far-field", 0.2), ("clipped", 0.15))
+# The open-text training split (GER adapter): conditions near the real recordings', where
+# Whisper gets most words right and the N-best differs in a few, so that many targets are a
+# copy of the best hypothesis.
+MILD_CONDITIONS = (
+    ("clean", None),
+    ("clean", None),
+    ("white", 25.0),
+    ("pink", 20.0),
+    ("babble", 20.0),
+)
+MILD_EFFECTS = (("none", 0.6), ("reverb", 0.25), ("far-field", 0.15))
 SPLITS = {"calibration": (60, 20), "dev": (60, 20), "test": (150, 50)}  # (commands, general)
 
 
@@ -159,12 +170,14 @@ def _choice(rng: np.random.Generator, weighted: tuple) -> object:
     return values[rng.choice(len(values), p=np.array(probs) / sum(probs))]
 
 
-def draw_recipe(rng: np.random.Generator) -> Recipe:
+def draw_recipe(
+    rng: np.random.Generator, conditions: tuple = CONDITIONS, effects: tuple = EFFECTS
+) -> Recipe:
     voice = list(VOICES)[rng.integers(len(VOICES))]
     speed = int(SPEEDS_WPM[rng.integers(len(SPEEDS_WPM))])
     perturb = float(_choice(rng, PERTURB))
-    effect = str(_choice(rng, EFFECTS))
-    noise, snr = CONDITIONS[rng.integers(len(CONDITIONS))]
+    effect = str(_choice(rng, effects))
+    noise, snr = conditions[rng.integers(len(conditions))]
     return Recipe(voice, speed, perturb, effect, noise, snr)
 
 
@@ -190,13 +203,18 @@ def render(text: str, recipe: Recipe, rng: np.random.Generator) -> np.ndarray:
 
 
 def _render_split(
-    root: Path, split: str, sentences: list[tuple[str, str]], rng: np.random.Generator
+    root: Path,
+    split: str,
+    sentences: list[tuple[str, str]],
+    rng: np.random.Generator,
+    mild: bool = False,
 ) -> list[Item]:
-    """Render ``sentences`` into ``root/split`` and write ``root/split.jsonl``."""
+    """Render ``sentences`` into ``root/split`` and write ``root/split.jsonl`` (``mild``: the
+    recipes of :data:`MILD_CONDITIONS` and :data:`MILD_EFFECTS`)."""
     (root / split).mkdir(parents=True, exist_ok=True)
     items = []
     for i, (text, kind) in enumerate(tqdm(sentences, desc=f"rendering {split}")):
-        r = draw_recipe(rng)
+        r = draw_recipe(rng, MILD_CONDITIONS, MILD_EFFECTS) if mild else draw_recipe(rng)
         path = root / split / f"{split}-{i:04d}.wav"
         sf.write(path, render(text, r, rng), SAMPLE_RATE, subtype="PCM_16")
         rel = str(path.relative_to(root))
@@ -250,6 +268,43 @@ def build_train_split(root: Path, seed: int = 0, limit: int | None = None) -> li
     sentences = train_sentences(seed)
     np.random.default_rng(seed + 1000).shuffle(sentences)
     items = _render_split(root, "train", sentences[:limit], np.random.default_rng(seed + 1001))
+    stamp.write_text(json.dumps(want))
+    return items
+
+
+def open_sentences(seed: int, count: int) -> list[tuple[str, str]]:
+    """(text, source) for the open-text training split: ``count`` sentences, 40% fortunes,
+    35% WordNet examples, 25% robot commands of the training split; none is in the
+    calibration, dev or test split."""
+    from perception.speech.open_text import fortune_sentences, wordnet_sentences
+
+    used = {t for rows in split_sentences(seed).values() for t, _ in rows}
+    rng = np.random.default_rng(seed + 2000)
+    pools = {
+        "fortune": (fortune_sentences(), 0.40),
+        "wordnet": (wordnet_sentences(), 0.35),
+        "command": ([t for t, k in train_sentences(seed) if k == "command"], 0.25),
+    }
+    out = []
+    for source, (pool, share) in pools.items():
+        pool = [t for t in pool if t not in used]
+        picks = rng.choice(len(pool), size=min(len(pool), round(share * count)), replace=False)
+        out += [(pool[i], source) for i in picks]
+    rng.shuffle(out)
+    return out
+
+
+def build_open_split(root: Path, seed: int = 0, count: int = 1600) -> list[Item]:
+    """Render :func:`open_sentences` under ``root/open`` with the mild recipes (their own
+    generator); skipped when rendered already for this seed and count."""
+    root = Path(root)
+    stamp = root / "open.json"
+    want = {"version": VERSION, "seed": seed, "count": count}
+    if stamp.is_file() and json.loads(stamp.read_text()) == want:
+        lines = (root / "open.jsonl").read_text(encoding="utf-8").splitlines()
+        return [Item(**json.loads(line)) for line in lines]
+    rng = np.random.default_rng(seed + 2001)
+    items = _render_split(root, "open", open_sentences(seed, count), rng, mild=True)
     stamp.write_text(json.dumps(want))
     return items
 

@@ -17,6 +17,7 @@ import torch
 
 from perception.config import check
 from perception.llm.causal_lm import CausalLM
+from perception.speech.context import llm_line
 from perception.speech.guards import GuardOptions, RepeatGuard, length_budget
 
 SYSTEM_PROMPT = (
@@ -59,12 +60,16 @@ class LlmOptions:
         check(self.top_k >= 1, f"top_k must be >= 1, got {self.top_k}")
 
 
-def _candidates(nbest: tuple[str, ...] | list[str]) -> str:
-    return "Candidates:\n" + "\n".join(f"- {h}" for h in nbest)
+def _candidates(nbest: tuple[str, ...] | list[str], context: tuple[str, ...] = ()) -> str:
+    line = llm_line(context)
+    return (line + "\n" if line else "") + "Candidates:\n" + "\n".join(f"- {h}" for h in nbest)
 
 
-def build_messages(nbest: list[str], options: LlmOptions) -> list[dict[str, str]]:
-    """Chat messages: system text, optional few-shot turns, then this utterance's candidates."""
+def build_messages(
+    nbest: list[str], options: LlmOptions, context: tuple[str, ...] = ()
+) -> list[dict[str, str]]:
+    """Chat messages: system text, optional few-shot turns, then this utterance's candidates
+    (after the line naming the expected phrases, when there are any)."""
     messages = [{"role": "system", "content": options.system_prompt}]
     if options.few_shot:
         for hyps, answer in FEW_SHOT:
@@ -72,7 +77,7 @@ def build_messages(nbest: list[str], options: LlmOptions) -> list[dict[str, str]
                 {"role": "user", "content": _candidates(hyps)},
                 {"role": "assistant", "content": answer},
             ]
-    messages.append({"role": "user", "content": _candidates(nbest)})
+    messages.append({"role": "user", "content": _candidates(nbest, context)})
     return messages
 
 
@@ -95,9 +100,11 @@ def stop_ids(lm: CausalLM) -> set[int]:
     return ids
 
 
-def prompt_ids(lm: CausalLM, nbest: list[str], options: LlmOptions) -> torch.Tensor:
+def prompt_ids(
+    lm: CausalLM, nbest: list[str], options: LlmOptions, context: tuple[str, ...] = ()
+) -> torch.Tensor:
     """(1, P) token ids of the chat prompt, ending where the assistant's answer begins."""
-    return _chat_ids(lm, build_messages(nbest, options), add_generation_prompt=True)
+    return _chat_ids(lm, build_messages(nbest, options, context), add_generation_prompt=True)
 
 
 def _chat_ids(
@@ -255,9 +262,12 @@ class Corrector:
         self.stops = stop_ids(lm)
         self.prompt_cache = prompt_cache or PromptCache(lm, options)
 
-    def correct(self, nbest: list[str], guards: GuardOptions | None = None) -> str:
+    def correct(
+        self, nbest: list[str], guards: GuardOptions | None = None, context: tuple[str, ...] = ()
+    ) -> str:
         guards = guards or GuardOptions()
-        stepper = LlmStepper(self.prompt_cache, prompt_ids(self.lm, nbest, self.options))
+        prompt = prompt_ids(self.lm, nbest, self.options, context)
+        stepper = LlmStepper(self.prompt_cache, prompt)
         budget = length_budget(self.lm.tokenizer, nbest, guards, self.options.max_new_tokens)
         repeat = RepeatGuard(nbest, guards.repeat_ngram if guards.enabled else 0)
 

@@ -92,9 +92,11 @@ class FusedDecoder:
         nbest: list[str],
         weight: WeightFn,
         guards: GuardOptions | None = None,
+        context: tuple[str, ...] = (),
     ) -> str:
         guards = guards or GuardOptions()
-        stepper = LlmStepper(self.prompt_cache, prompt_ids(self.lm, nbest, self.options))
+        prompt = prompt_ids(self.lm, nbest, self.options, context)
+        stepper = LlmStepper(self.prompt_cache, prompt)
         budget = length_budget(self.lm.tokenizer, nbest, guards, self.options.max_new_tokens)
         repeat = RepeatGuard(nbest, guards.repeat_ngram if guards.enabled else 0)
         step = self._direct_step if self.direct else self._cross_step

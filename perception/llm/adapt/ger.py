@@ -1,12 +1,16 @@
 """GER fine-tuning, the UADF paper's way: a LoRA adapter on the correcting LLM, trained on
-Whisper N-best → reference pairs from the speech training split.
+Whisper N-best → reference pairs.
 
-Owns the training split's N-best lists (rendered by :func:`perception.speech.dataset.
-build_train_split`, decoded by the recogniser's own beam search, cached beside the audio), the
-chat examples (the GER prompt of :mod:`perception.speech.ger`, so the adapter sees at training
-exactly what it sees at inference), the dev check before and after (GER's proposal WER on the
-speech dev split's N-best, no acoustic acceptance), and the adapter's card. Nothing from the
-calibration, dev or test splits trains: dev only reports.
+Owns the training data's N-best lists (``corpus: open``, the default: open English text and
+robot commands rendered in mild conditions by :func:`perception.speech.dataset.
+build_open_split`; ``corpus: speech-split``: the noisy speech training split of
+:func:`~perception.speech.dataset.build_train_split`), decoded by the recogniser's own beam
+search and cached beside the audio; the chat examples (the GER prompt of
+:mod:`perception.speech.ger` with a context list drawn by :func:`perception.speech.context.
+training_lists`, so the adapter sees at training what it sees at inference); the dev check
+before and after (GER's proposal WER on the speech dev split's N-best, no acoustic acceptance);
+and the adapter's card. Nothing from the calibration, dev or test splits trains, and no real
+recording does.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -28,9 +34,11 @@ from perception.llm import lora
 from perception.llm.causal_lm import CausalLM, load_causal_lm
 from perception.models.store import default_home
 from perception.speech.api import SpeechOptions, SpeechRecognizer
+from perception.speech.context import training_lists
 from perception.speech.dataset import (
     Item,
     build_dataset,
+    build_open_split,
     build_train_split,
     load_item_audio,
 )
@@ -49,7 +57,10 @@ class GerTuneConfig:
     output: str = f"perception/llm/weights/{ADAPTER}"
     data_dir: str = ""  # "" = $PERCEPTION_HOME/data/speech
     seed: int = 0
-    train_limit: int | None = None  # None = every training sentence once
+    corpus: Literal["open", "speech-split"] = "open"
+    open_count: int = 1600  # sentences of the open-text split
+    context_lists: bool = True  # prompts carry training context lists (right/partly wrong/none)
+    train_limit: int | None = None  # speech-split: None = every training sentence once
     dev_limit: int | None = None
     threads: int = 2
     speech: SpeechOptions = field(
@@ -61,6 +72,10 @@ class GerTuneConfig:
 
     def __post_init__(self) -> None:
         check(self.threads >= 1, f"threads must be >= 1, got {self.threads}")
+        check(
+            self.corpus in ("open", "speech-split"),
+            f"corpus must be 'open' or 'speech-split', got {self.corpus!r}",
+        )
         check(
             self.speech.llm.adapter == "",
             "speech.llm.adapter must be '' here (the adapter trains on the base model)",
@@ -103,16 +118,27 @@ def nbest_pairs(rec: SpeechRecognizer, root: Path, items: list[Item], name: str)
     return out
 
 
-def examples(pairs: list[Pair], options: LlmOptions) -> list[lora.Example]:
-    """GER prompt (system text, optional few-shot turns, the candidates) → the reference.
-    Clips with no hypothesis are left out."""
+def examples(
+    pairs: list[Pair], options: LlmOptions, contexts: list[tuple[str, ...]] | None = None
+) -> list[lora.Example]:
+    """GER prompt (system text, optional few-shot turns, the context line, the candidates) →
+    the reference. Clips with no hypothesis are left out."""
     out = []
-    for p in pairs:
+    for i, p in enumerate(pairs):
         if not p.nbest:
             continue
-        chat = tuple((m["role"], m["content"]) for m in build_messages(list(p.nbest), options))
+        context = contexts[i] if contexts else ()
+        messages = build_messages(list(p.nbest), options, context)
+        chat = tuple((m["role"], m["content"]) for m in messages)
         out.append(lora.Example(chat, p.reference))
     return out
+
+
+def training_items(cfg: GerTuneConfig, root: Path) -> tuple[list[Item], str]:
+    """The clips that train, and the N-best cache's name."""
+    if cfg.corpus == "open":
+        return build_open_split(root, cfg.seed, cfg.open_count), "open"
+    return build_train_split(root, cfg.seed, cfg.train_limit), "train"
 
 
 def ger_wer(lm: CausalLM, pairs: list[Pair], options: SpeechOptions) -> dict[str, float]:
@@ -139,11 +165,14 @@ def finetune(cfg: GerTuneConfig) -> dict:
     root = cfg.data
     speech = dataclasses.replace(cfg.speech, fusion="none")
     rec = SpeechRecognizer(speech)
-    train_items = build_train_split(root, cfg.seed, cfg.train_limit)
+    train_items, name = training_items(cfg, root)
     dev_items = build_dataset(root, cfg.seed)["dev"][: cfg.dev_limit]
-    train = nbest_pairs(rec, root, train_items, "train")
+    train = nbest_pairs(rec, root, train_items, name)
     dev = nbest_pairs(rec, root, dev_items, "dev")
-    data = examples(train, speech.llm)
+    contexts = None
+    if cfg.context_lists:
+        contexts = training_lists([p.reference for p in train], np.random.default_rng(cfg.seed))
+    data = examples(train, speech.llm, contexts)
     print(f"{len(data)} training examples from {len(train_items)} clips", file=sys.stderr)
     base = load_causal_lm(speech.llm.model)
     before = ger_wer(base, dev, speech)

@@ -88,6 +88,8 @@ class ModelNode(LifecycleNode):
         for kind, entity in self._io:
             if kind == "pub":
                 self.destroy_lifecycle_publisher(entity)
+            elif kind == "srv":
+                self.destroy_service(entity)
             else:
                 self.destroy_subscription(entity)
         self._io.clear()
@@ -102,6 +104,12 @@ class ModelNode(LifecycleNode):
         pub = self.create_lifecycle_publisher(msg_type, topic, RESULT_QOS)
         self._io.append(("pub", pub))
         return pub
+
+    def add_service(self, srv_type: type, name: str, callback: Any) -> Any:
+        """A service, destroyed again in cleanup."""
+        srv = self.create_service(srv_type, name, callback)
+        self._io.append(("srv", srv))
+        return srv
 
     def add_subscription(
         self, msg_type: type, topic: str, callback: Any, qos: QoSProfile = SENSOR_QOS

@@ -1,9 +1,11 @@
 """Speech node: audio messages on ``audio`` → perception_msgs/Transcript on ``transcript``.
 
 Parameters are the fields of the speech options (``asr.beam_size``, ``vad.threshold``,
-``fusion``, ...) plus ``node.*``; ``node.audio_type`` is the input type: perception_msgs/
-AudioChunk or audio_common_msgs/AudioStamped (mgonzs13's, as whisper_ros and audio_common's
-capture node publish it; any PyAudio format, rate and channel count: resampled to 16 kHz mono
+``fusion``, ``context.phrases``, ...) plus ``node.*``; the service ``~/set_context``
+(perception_msgs/SetContext) replaces the expected phrases at run time.
+``node.audio_type`` is the input type: perception_msgs/AudioChunk or
+audio_common_msgs/AudioStamped (mgonzs13's, as whisper_ros and audio_common's capture node
+publish it; any PyAudio format, rate and channel count: resampled to 16 kHz mono
 by :class:`perception.ros.inputs.AudioStream`). The node runs
 :class:`perception.ros.pipeline.SpeechPipeline` in two halves: VAD in the subscription (cheap,
 never dropped), recognition in the worker. Finished utterances wait in a bounded FIFO
@@ -24,6 +26,7 @@ import time
 from collections import Counter
 
 from perception_msgs.msg import Transcript
+from perception_msgs.srv import SetContext
 
 from perception.errors import one_line
 from perception.ros import convert, pipeline
@@ -81,6 +84,7 @@ class SpeechNode(ModelNode):
 
     def make_io(self) -> None:
         self.pub = self.add_publisher(Transcript, "transcript")
+        self.add_service(SetContext, "~/set_context", self.on_set_context)
         self.add_subscription(self.input_class, "audio", self.on_chunk, AUDIO_QOS)
         if self.face_type:
             self.add_subscription(
@@ -90,6 +94,16 @@ class SpeechNode(ModelNode):
         self._header = None
         self._vad_lock = threading.Lock()  # the subscription and the idle timer share the VAD
         self._idle_timer = self.create_timer(0.1, self._end_idle_stream)
+
+    def on_set_context(self, request, response):
+        """New expected phrases for the utterances recognised from now on."""
+        if self.model is None:
+            response.success, response.message = False, "the node is not configured"
+            return response
+        response.phrases = list(self.model.recognizer.set_context(request.phrases))
+        response.success = True
+        self.get_logger().info(f"context: {len(response.phrases)} phrases")
+        return response
 
     def on_chunk(self, msg) -> None:
         self._count("chunks_received")
