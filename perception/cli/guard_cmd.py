@@ -169,7 +169,7 @@ def _export(args: argparse.Namespace) -> int:
     path = export_embedder(detectors.embedder, args.out)
     texts = [t for fam in written.INJECTION.values() for t in written.expand(fam, 2)]
     texts += [t for fam in written.BENIGN_EDGY.values() for t in written.expand(fam, 2)]
-    diffs = parity(detectors, path, texts)
+    diffs = parity(detectors.embedder, detectors.bundle.heads, path, texts)
     print(
         f"wrote {path}; torch vs onnxruntime on {len(texts)} texts: "
         + ", ".join(f"{k} {v:.2e}" for k, v in diffs.items())

@@ -1,9 +1,11 @@
-"""Loading a causal LM and its tokenizer from the store, offline, with transformers.
+"""Loading a causal LM and its tokenizer from the store, offline, with transformers, and a saved
+LoRA adapter on top.
 
-Owns the GGUF route: transformers de-quantises a GGUF file on every load (about 17 s for
-SmolLM2-135M on 2 cores), so the store converts it once at fetch time into a transformers folder
-(``hf/``, float32 safetensors + tokenizer) that later loads in about a second. Any HF causal-LM
-folder registered by the user loads the same way. It knows nothing about prompts.
+A GGUF card is converted once at fetch time into a transformers folder (``hf/``, float32
+safetensors + tokenizer; see :mod:`perception.models.convert`); any HF causal-LM folder registered
+by the user loads the same way. Adapters are trained and saved by :mod:`perception.llm.lora`;
+this module only applies one (it stays below lora, which builds on :class:`CausalLM`). It knows
+nothing about prompts.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from perception.errors import require
-from perception.models.cards import ModelCard
 from perception.models.store import ModelStore
 
 ADAPTER_DIR = Path(__file__).resolve().parent / "weights"  # bundled adapters, cards beside
@@ -32,27 +33,6 @@ class CausalLM:
 def _offline() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-
-def convert_gguf_folder(staging: Path, card: ModelCard) -> list[str]:
-    """Store converter: ``<staging>/<gguf file>`` → ``<staging>/<card.entry>/`` (HF folder)."""
-    _offline()
-    transformers = require("transformers", "llm")
-    require("gguf", "llm")
-    gguf = next(f.dest for f in card.source.files if f.dest.endswith(".gguf"))
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(staging), gguf_file=gguf)
-    loaded = transformers.AutoModelForCausalLM.from_pretrained(str(staging), gguf_file=gguf)
-    # A model loaded from GGUF is flagged as quantised and refuses save_pretrained; its weights
-    # are already de-quantised, so move them into a plain model built from the same config.
-    config = loaded.config
-    if hasattr(config, "quantization_config"):
-        del config.quantization_config
-    model = transformers.AutoModelForCausalLM.from_config(config)
-    model.load_state_dict(loaded.state_dict())
-    out = staging / card.entry
-    model.save_pretrained(out, safe_serialization=True)
-    tokenizer.save_pretrained(out)
-    return [p.relative_to(staging).as_posix() for p in sorted(out.rglob("*")) if p.is_file()]
 
 
 def load_causal_lm(
@@ -82,11 +62,19 @@ def load_causal_lm(
 
 
 def _with_adapter(lm: CausalLM, adapter: str) -> CausalLM:
-    from perception.llm import lora
     from perception.models.bundled import checked_entry
 
     path = Path(adapter)
     if not path.is_dir():
         hint = "train it with `perception llm train-safety` or `perception llm finetune`"
         path = checked_entry(ADAPTER_DIR, adapter, hint)
-    return lora.load(lm, path)
+    return load_adapter(lm, path)
+
+
+def load_adapter(lm: CausalLM, folder: Path, merge: bool = True) -> CausalLM:
+    """``lm`` with the peft adapter in ``folder`` on top (merged into the weights by default, so
+    generation costs what the base model costs)."""
+    peft = require("peft", "llm")
+    model = peft.PeftModel.from_pretrained(lm.model, str(folder))
+    model = model.merge_and_unload() if merge else model
+    return CausalLM(f"{lm.name}+{Path(folder).name}", model.eval(), lm.tokenizer)

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from perception.config import check
 from perception.errors import require
-from perception.llm.causal_lm import CausalLM
+from perception.llm.causal_lm import CausalLM, load_adapter
 from perception.llm.chat import prompt_ids
 from perception.models.store import sha256_path
 
@@ -128,13 +128,9 @@ def save(lm: CausalLM, folder: Path) -> list[Path]:
     return sorted(p for p in Path(folder).iterdir() if p.is_file())
 
 
-def load(lm: CausalLM, folder: Path, merge: bool = True) -> CausalLM:
-    """``lm`` with the adapter in ``folder`` on top (merged into the weights by default, so
-    generation costs what the base model costs)."""
-    peft = require("peft", "llm")
-    model = peft.PeftModel.from_pretrained(lm.model, str(folder))
-    model = model.merge_and_unload() if merge else model
-    return CausalLM(f"{lm.name}+{Path(folder).name}", model.eval(), lm.tokenizer)
+# Applying a saved adapter is part of loading a model (``load_causal_lm(adapter=...)``), so it
+# lives in causal_lm, below this module; ``lora.load`` stays the name callers use beside ``save``.
+load = load_adapter
 
 
 def write_card(

