@@ -1,7 +1,8 @@
 """AM-only on real recordings, clip by clip, against openai-whisper's ``transcribe()`` and
 faster-whisper (int8), all three on the same Whisper weights, beam 5, in one process.
 
-    python bench/speech_real.py [--data ../shared/data/speech] [--threads 2] [--out FILE.json]
+    python bench/speech_real.py [--data ../shared/data/speech] [--threads 2]
+        [--runtime torch|onnxruntime] [--out FILE.json]
 
 For each recording: the reference, each system's text and its word errors (openai-whisper's
 English normaliser), and each system's compute time; then each system's corpus WER and its
@@ -35,18 +36,23 @@ def timed(fn, audio: np.ndarray) -> tuple[str, float]:
     return text, time.perf_counter() - t0
 
 
-def systems(model: str, store: ModelStore, threads: int) -> dict:
+def systems(model: str, store: ModelStore, threads: int, runtime: str) -> dict:
     """name → function(audio) → text."""
     from faster_whisper import WhisperModel
 
-    rec = SpeechRecognizer(SpeechOptions(asr=WhisperOptions(model=model)), store)
+    asr = WhisperOptions(model=model, runtime=runtime)
+    rec = SpeechRecognizer(SpeechOptions(asr=asr), store)
     ours = lambda a: " ".join(t.text for t in transcribe_audio(rec, a, store) if t.text)  # noqa: E731
     whisper_model = load_whisper(model_path(model, store))
     peer_whisper = lambda a: whisper_model.transcribe(a, beam_size=5, fp16=False)["text"]  # noqa: E731
     ct2 = store.resolve(model).parent / "ct2"
     fw = WhisperModel(str(ct2), device="cpu", compute_type="int8", cpu_threads=threads)
     peer_fw = lambda a: " ".join(s.text for s in fw.transcribe(a, beam_size=5)[0])  # noqa: E731
-    return {"ours": ours, "whisper.transcribe": peer_whisper, "faster-whisper int8": peer_fw}
+    return {
+        f"ours ({runtime})": ours,
+        "whisper.transcribe": peer_whisper,
+        "faster-whisper int8": peer_fw,
+    }
 
 
 def main() -> None:
@@ -54,12 +60,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--model", default="whisper-tiny.en")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--runtime", default="torch", choices=["torch", "onnxruntime"])
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     store = ModelStore()
     recordings = load_recordings(args.data)
-    runs = systems(args.model, store, args.threads)
+    runs = systems(args.model, store, args.threads, args.runtime)
     norm = normalizer_for("en")
     rows = []
     for fn in runs.values():  # warm-up, not counted

@@ -12,12 +12,30 @@ from collections.abc import Callable, Iterator
 import torch
 
 from perception.llm.causal_lm import CausalLM
-from perception.speech.ger import stop_ids
 
 ROBOT_SYSTEM_PROMPT = (
     "You are the on-board assistant of a service robot that moves around a building, carries "
     "things, reads signs and talks with people. Answer briefly and helpfully."
 )
+
+
+def stop_ids(lm: CausalLM) -> set[int]:
+    """Token ids that end the assistant's turn (end-of-sequence and the chat end marker)."""
+    tok = lm.tokenizer
+    ids = {tok.eos_token_id} if tok.eos_token_id is not None else set()
+    generation_eos = getattr(lm.model.generation_config, "eos_token_id", None)
+    ids |= set(
+        generation_eos
+        if isinstance(generation_eos, list)
+        else [generation_eos]
+        if generation_eos is not None
+        else []
+    )
+    for marker in ("<|im_end|>", "<|eot_id|>", "<end_of_turn>"):
+        token_id = tok.convert_tokens_to_ids(marker) if marker in tok.get_vocab() else None
+        if token_id is not None:
+            ids.add(token_id)
+    return ids
 
 
 def messages(user: str, system: str = "") -> tuple[tuple[str, str], ...]:

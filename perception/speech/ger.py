@@ -17,6 +17,7 @@ import torch
 
 from perception.config import check
 from perception.llm.causal_lm import CausalLM
+from perception.llm.chat import stop_ids
 from perception.speech.context import llm_line
 from perception.speech.guards import GuardOptions, RepeatGuard, length_budget
 
@@ -79,25 +80,6 @@ def build_messages(
             ]
     messages.append({"role": "user", "content": _candidates(nbest, context)})
     return messages
-
-
-def stop_ids(lm: CausalLM) -> set[int]:
-    """Token ids that end the assistant's turn (end-of-sequence and the chat end marker)."""
-    tok = lm.tokenizer
-    ids = {tok.eos_token_id} if tok.eos_token_id is not None else set()
-    generation_eos = getattr(lm.model.generation_config, "eos_token_id", None)
-    ids |= set(
-        generation_eos
-        if isinstance(generation_eos, list)
-        else [generation_eos]
-        if generation_eos is not None
-        else []
-    )
-    for marker in ("<|im_end|>", "<|eot_id|>", "<end_of_turn>"):
-        token_id = tok.convert_tokens_to_ids(marker) if marker in tok.get_vocab() else None
-        if token_id is not None:
-            ids.add(token_id)
-    return ids
 
 
 def prompt_ids(

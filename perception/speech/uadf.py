@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import torch
 
 from perception.llm.causal_lm import CausalLM
+from perception.llm.chat import stop_ids
 from perception.speech.acoustic import AcousticModel, Features, PrefixScorer
 from perception.speech.fusion import fuse
 from perception.speech.ger import (
@@ -43,7 +44,6 @@ from perception.speech.ger import (
     first_allowed,
     greedy,
     prompt_ids,
-    stop_ids,
 )
 from perception.speech.guards import GuardOptions, RepeatGuard, length_budget
 

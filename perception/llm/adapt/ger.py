@@ -199,6 +199,22 @@ def finetune(cfg: GerTuneConfig) -> dict:
     return report
 
 
+def _data_text(cfg: GerTuneConfig) -> str:
+    """The card's words for the training data."""
+    lists = "; prompts with right, partly wrong or no context lists" if cfg.context_lists else ""
+    if cfg.corpus == "open":
+        return (
+            f"the open-text split (perception.speech.dataset.build_open_split, seed {cfg.seed}, "
+            f"{cfg.open_count} sentences: Debian fortunes, WordNet examples and robot commands "
+            "in no calibration / dev / test split, rendered in mild conditions)" + lists
+        )
+    return (
+        f"the speech training split (perception.speech.dataset.build_train_split, seed "
+        f"{cfg.seed}: robot commands and everyday sentences in no calibration / dev / test "
+        "split, rendered with the same voices, speeds, rooms and noises)" + lists
+    )
+
+
 def _card(cfg: GerTuneConfig, out: Path, report: dict) -> Path:
     o = cfg.lora
     llm = cfg.speech.llm
@@ -211,18 +227,16 @@ def _card(cfg: GerTuneConfig, out: Path, report: dict) -> Path:
             f"lists (GER prompt, few_shot={llm.few_shot})"
         ),
         training=(
-            f"{report['train_examples']} N-best → reference pairs: the speech training split "
-            f"(perception.speech.dataset.build_train_split, seed {cfg.seed}: robot commands "
-            "and everyday sentences in no calibration / dev / test split, rendered with the "
-            "same voices, speeds, rooms and noises), N-best from the recogniser's beam search; "
-            f"{o.epochs} epochs, lr {o.lr}, batch {o.batch_size}, {report['train_seconds']:.0f} "
-            f"s on {cfg.threads} CPU threads; final loss {report['final_loss']:.3f}"
+            f"{report['train_examples']} N-best → reference pairs: {_data_text(cfg)}, N-best "
+            f"from the recogniser's beam search; {o.epochs} epochs, lr {o.lr}, batch "
+            f"{o.batch_size}, {report['train_seconds']:.0f} s on {cfg.threads} CPU threads; "
+            f"final loss {report['final_loss']:.3f}"
         ),
         metrics={
             "dev_ger_wer_frozen": round(report["dev_frozen"]["ger_all"], 4),
             "dev_ger_wer": round(report["dev_tuned"]["ger_all"], 4),
             "dev_am_only_wer": round(report["dev_tuned"]["am_only_all"], 4),
         },
-        header="# Written by `perception llm finetune --config configs/llm/ger-lora.yaml`; "
+        header="# Written by `perception llm finetune --config configs/llm/<its config>.yaml`; "
         "dev = the speech dev split (GER proposals, no acoustic acceptance).\n",
     )

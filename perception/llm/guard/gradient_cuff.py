@@ -17,10 +17,9 @@ import torch
 
 from perception.config import check
 from perception.llm.causal_lm import CausalLM, load_causal_lm
-from perception.llm.chat import ROBOT_SYSTEM_PROMPT
+from perception.llm.chat import ROBOT_SYSTEM_PROMPT, stop_ids
 from perception.llm.refusal import is_refusal
 from perception.models.store import ModelStore
-from perception.speech.ger import stop_ids
 
 
 @dataclass(frozen=True)
