@@ -5,7 +5,7 @@ into a run and counted as failed or skipped with a reason), ``used`` (odd but va
 normally). A *crash* is a fault test that ends in an exception other than a failed assertion;
 *lost* messages are those a replay neither processed, failed, skipped nor reported as beyond the
 end of a damaged bag. With ``PERCEPTION_FAULTS_RECORD=1`` the totals of a run go to
-``bench/results/faults.json``, which the README quotes (checked by ``test_readme.py``).
+``bench/results/faults.json``, which docs/bad-inputs.md quotes (checked by ``test_readme.py``).
 """
 
 from __future__ import annotations
