@@ -14,6 +14,6 @@ def test_ruff_check_is_clean():
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
     if not Path(ruff).exists():
         pytest.skip("ruff is not installed (it comes with the dev extra)")
-    paths = ["perception", "tests", "bench", "scripts", "ros2_ws/src"]
+    paths = ["perception", "tests", "bench", "scripts", "ros2_ws/src", "docs"]
     result = subprocess.run([ruff, "check", *paths], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
