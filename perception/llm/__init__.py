@@ -1,3 +1,3 @@
 """On-device LLM services: loading causal LMs offline, LoRA adapters (the safety adapter), chat
-generation, the guarded services' logic, and the guardrails (``guard``: compact detectors and
-Gradient Cuff)."""
+generation, ONNX export with the key/value cache, the guarded services' logic, the guardrails
+(``guard``: compact detectors and Gradient Cuff) and on-device adaptation (``adapt``)."""

@@ -10,7 +10,7 @@ the Text Finder applies those weights to a region's shared features to score it 
 Where this differs from the paper: the shared features are those of the frozen PP-OCRv4
 recogniser's backbone (:mod:`perception.vision.recognizer`), pooled over each detected region,
 not a detector's whole-image feature map, so each region's "text map" is a single cell. Two
-earlier designs were measured and replaced (README, MENTOR): a whole-image finder over frozen
+earlier designs were measured and replaced (docs/vision.md): a whole-image finder over frozen
 PP-OCRv4 detector features (0.10 seen-language accuracy) and a crop CNN trained here from scratch,
 which named wrong scripts on a real photo. The dynamic kernel is unit length and the finder's
 response is a scaled cosine; a learned "unknown" logit competes with the languages, which is

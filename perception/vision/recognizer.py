@@ -9,7 +9,7 @@ Chinese and Latin text lines. One forward pass over a frame's line crops gives b
   own columns into one 960-wide vector per region: the shared features that MENTOR and the
   script-ID baseline label with a language. Those channels separate scripts the recogniser never
   read (a linear probe over them named the upright English labels on a real photo that every crop
-  CNN trained here called Korean or Khmer; README, MENTOR).
+  CNN trained here called Korean or Khmer; docs/vision.md).
 
 Line crops follow rapidocr's recogniser input exactly (its parity test holds us to it): a region
 is warped to an upright rectangle (turned 90 degrees when it is 1.5 times taller than wide), scaled

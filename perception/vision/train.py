@@ -75,7 +75,7 @@ class TrainConfig:
     many "unknown" regions (half of left-out seen languages, half without text), only the
     unknown logit is fitted. Training the whole model on such episodes hurt held-out languages:
     accuracy on seen languages held out of meta-training for validation fell from 0.70-0.83 to
-    0.43-0.55 (README, MENTOR).
+    0.43-0.55 (docs/vision.md).
     """
 
     output: str = "perception/vision/weights/mentor-small.pt"
