@@ -57,7 +57,8 @@ def cli_reference() -> str:
     """Markdown for every command of ``perception``: an index table, then each command's help."""
     from perception.cli import build_parser
 
-    commands = list(_walk(build_parser(), ""))
+    parser = build_parser()
+    commands = list(_walk(parser, parser.description or ""))
     rows = [f"| [`{prog}`](#{_anchor(prog)}) | {summary} |" for prog, summary, _ in commands]
     lines = ["| command | what it does |", "| --- | --- |", *rows, ""]
     for prog, summary, parser in commands:
