@@ -48,13 +48,21 @@ class SourceFile:
 
     ``path`` is relative to the wheel (PyPI source) or to the user's path (local source; empty
     when the path is the file itself); ``dest`` is relative to the model's folder in the store.
+    ``package``/``version``: a file from another pinned wheel than the source's (a model split
+    over several packages); both or neither.
     """
 
     path: str
     dest: str
     sha256: str
+    package: str = ""
+    version: str = ""
 
     def __post_init__(self) -> None:
+        check(
+            bool(self.package) == bool(self.version),
+            f"{self.dest}: a file's package needs its version (pinned), and the reverse",
+        )
         check(
             bool(_SHA256.match(self.sha256)), f"sha256 must be 64 hex digits, got {self.sha256!r}"
         )
@@ -62,6 +70,20 @@ class SourceFile:
             not Path(self.dest).is_absolute() and ".." not in Path(self.dest).parts,
             f"dest must be a relative path inside the model folder, got {self.dest!r}",
         )
+
+
+@dataclass(frozen=True)
+class Join:
+    """Files taken from the source (``parts``, by ``dest``, in order) concatenated into
+    ``dest``, whose sha256 is checked; the parts are removed afterwards."""
+
+    dest: str
+    parts: tuple[str, ...]
+    sha256: str
+
+    def __post_init__(self) -> None:
+        check(len(self.parts) >= 2, f"join {self.dest}: needs two parts or more")
+        check(bool(_SHA256.match(self.sha256)), f"join {self.dest}: sha256 must be 64 hex digits")
 
 
 @dataclass(frozen=True)
@@ -97,6 +119,7 @@ class ModelCard:
     licence: str
     source: Source
     convert: str = ""
+    joins: tuple[Join, ...] = ()  # parts concatenated after the fetch, before ``convert``
     inputs: tuple[TensorSpec, ...] = ()
     outputs: tuple[TensorSpec, ...] = ()
     scripts: tuple[str, ...] = ()  # text-recognition: the scripts it reads (registry names)
@@ -109,6 +132,10 @@ class ModelCard:
             bool(_NAME.match(self.name)),
             f"name must be letters, digits, '.', '_' or '-', got {self.name!r}",
         )
+        staged = {f.dest for f in self.source.files}
+        for join in self.joins:
+            missing = [p for p in join.parts if p not in staged]
+            check(not missing, f"card {self.name}: join {join.dest} names unknown parts {missing}")
 
 
 def repo_cards_dir() -> Path:

@@ -32,7 +32,8 @@ def gguf_to_hf(staging: Path, card: ModelCard) -> list[str]:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     transformers = require("transformers", "llm")
     require("gguf", "llm")
-    gguf = next(f.dest for f in card.source.files if f.dest.endswith(".gguf"))
+    staged = [f.dest for f in card.source.files] + [j.dest for j in card.joins]
+    gguf = next(name for name in staged if name.endswith(".gguf"))
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(staging), gguf_file=gguf)
     loaded = transformers.AutoModelForCausalLM.from_pretrained(str(staging), gguf_file=gguf)
     # A model loaded from GGUF is flagged as quantised and refuses save_pretrained; its weights

