@@ -35,6 +35,26 @@ def _offline() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+# The turn format of Gemma's instruction-tuned models, given to a pretrained model whose
+# tokenizer has no chat template (gemma3-270m), so that prompts, adapters and stop tokens work
+# the same way for every model; an adapter trained on it teaches the base model the format.
+TURN_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}<start_of_turn>"
+    "{{ 'model' if m['role'] == 'assistant' else m['role'] }}\n{{ m['content'] }}<end_of_turn>\n"
+    "{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+TURN_END_MARKERS = ("<|im_end|>", "<end_of_turn>", "<|eot_id|>")
+
+
+def turn_end_id(tokenizer) -> int:
+    """The token that ends an assistant's turn in this tokenizer's chat format."""
+    vocab = tokenizer.get_vocab()
+    for marker in TURN_END_MARKERS:
+        if marker in vocab:
+            return vocab[marker]
+    return tokenizer.eos_token_id
+
+
 def load_causal_lm(
     name_or_path: str,
     store: ModelStore | None = None,
@@ -51,6 +71,8 @@ def load_causal_lm(
     path = Path(name_or_path)
     folder = path if path.is_dir() else (store or ModelStore()).resolve(name_or_path)
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder))
+    if tokenizer.chat_template is None and "<start_of_turn>" in tokenizer.get_vocab():
+        tokenizer.chat_template = TURN_TEMPLATE
     model = transformers.AutoModelForCausalLM.from_pretrained(str(folder)).to(device).eval()
     lm = CausalLM(name_or_path, model, tokenizer)
     lm = _with_adapter(lm, adapter) if adapter else lm

@@ -55,7 +55,7 @@ class Example:
 def encode(lm: CausalLM, example: Example, max_tokens: int) -> tuple[list[int], list[int]]:
     """(ids, labels): the prompt's labels are IGNORE, the answer's (+ end of turn) are its ids."""
     prompt = prompt_ids(lm, example.messages)
-    end = lm.tokenizer.convert_tokens_to_ids("<|im_end|>")
+    end = turn_end_id(lm.tokenizer)
     answer = lm.tokenizer.encode(example.answer, add_special_tokens=False) + [end]
     ids = (prompt + answer)[:max_tokens]
     labels = ([IGNORE] * len(prompt) + answer)[:max_tokens]
