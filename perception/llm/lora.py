@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from perception.config import check
 from perception.errors import require
-from perception.llm.causal_lm import CausalLM, load_adapter
+from perception.llm.causal_lm import CausalLM, load_adapter, turn_end_id
 from perception.llm.chat import prompt_ids
 from perception.models.store import sha256_path
 
