@@ -142,7 +142,7 @@ class ModelStore:
             if card.convert:
                 for rel in convert(staging, card):
                     files[rel] = sha256_file(staging / rel)
-            manifest = {"card": to_dict(card.source), "convert": card.convert, "files": files}
+            manifest = {"card": _source_record(card.source), "convert": card.convert, "files": files}
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
             _replace_dir(staging, final)
         finally:
@@ -189,7 +189,7 @@ class ModelStore:
         if not (folder / MANIFEST).is_file() or not entry.exists():
             raise ModelNotFoundError(f"model {card.name!r} is not in the store {folder}; {hint}")
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        if manifest.get("card") != to_dict(card.source) or manifest.get("convert") != card.convert:
+        if manifest.get("card") != _source_record(card.source) or manifest.get("convert") != card.convert:
             raise ChecksumError(
                 f"model {card.name!r} in {folder} was fetched for another version of its card; "
                 f"{hint} --force"
@@ -258,6 +258,14 @@ def _check_local(card: ModelCard) -> None:
                 f"(sha256 {got[:12]}…, "
                 f"recorded {f.sha256[:12]}…); register it again with `perception models add`"
             )
+
+
+def _source_record(source: Source) -> dict:
+    """The source as the manifest records it; a file's empty ``package`` and ``version`` (the
+    source's own wheel) are left out, so manifests written before those fields existed match."""
+    record = to_dict(source)
+    record["files"] = [{k: v for k, v in f.items() if v != ""} for f in record["files"]]
+    return record
 
 
 def _take_pypi_files(source: Source, staging: Path, wheel_cache: Path) -> dict[str, str]:
