@@ -29,7 +29,7 @@ import torch
 from tqdm import tqdm
 
 from perception.config import check
-from perception.eval.wer import corpus_wer, normalizer_for
+from perception.eval.wer import corpus_wer, normalize, normalizer_for
 from perception.llm import lora
 from perception.llm.causal_lm import CausalLM, load_causal_lm
 from perception.models.store import default_home
@@ -60,6 +60,10 @@ class GerTuneConfig:
     corpus: Literal["open", "speech-split"] = "open"
     open_count: int = 1600  # sentences of the open-text split
     context_lists: bool = True  # prompts carry training context lists (right/partly wrong/none)
+    # a training pair is kept only when at most this share of its reference's words is in no
+    # hypothesis (1.0 keeps all): the adapter should learn to correct from evidence, not to
+    # write a sentence the N-best does not support
+    max_unheard: float = 1.0
     train_limit: int | None = None  # speech-split: None = every training sentence once
     dev_limit: int | None = None
     threads: int = 2
@@ -118,6 +122,13 @@ def nbest_pairs(rec: SpeechRecognizer, root: Path, items: list[Item], name: str)
     return out
 
 
+def unheard_share(pair: Pair) -> float:
+    """Share of the reference's words that no hypothesis of the N-best holds."""
+    reference = normalize(pair.reference).split()
+    heard = {w for h in pair.nbest for w in normalize(h).split()}
+    return sum(w not in heard for w in reference) / max(len(reference), 1)
+
+
 def examples(
     pairs: list[Pair], options: LlmOptions, contexts: list[tuple[str, ...]] | None = None
 ) -> list[lora.Example]:
@@ -167,7 +178,13 @@ def finetune(cfg: GerTuneConfig) -> dict:
     rec = SpeechRecognizer(speech)
     train_items, name = training_items(cfg, root)
     dev_items = build_dataset(root, cfg.seed)["dev"][: cfg.dev_limit]
-    train = nbest_pairs(rec, root, train_items, name)
+    decoded = nbest_pairs(rec, root, train_items, name)
+    train = [p for p in decoded if p.nbest and unheard_share(p) <= cfg.max_unheard]
+    print(
+        f"{len(train)} of {len(decoded)} pairs have at most {cfg.max_unheard:.0%} of their "
+        "reference's words in no hypothesis",
+        file=sys.stderr,
+    )
     dev = nbest_pairs(rec, root, dev_items, "dev")
     contexts = None
     if cfg.context_lists:
@@ -187,6 +204,7 @@ def finetune(cfg: GerTuneConfig) -> dict:
     print(f"dev, tuned LLM: {after}", file=sys.stderr)
     report = {
         "train_clips": len(train_items),
+        "train_pairs_kept": len(train),
         "train_examples": len(data),
         "dev_clips": len(dev),
         "train_seconds": round(train_s, 1),
@@ -202,11 +220,17 @@ def finetune(cfg: GerTuneConfig) -> dict:
 def _data_text(cfg: GerTuneConfig) -> str:
     """The card's words for the training data."""
     lists = "; prompts with right, partly wrong or no context lists" if cfg.context_lists else ""
+    kept = (
+        f", the pairs whose reference has at most {cfg.max_unheard:.0%} of its words in no "
+        "hypothesis"
+        if cfg.max_unheard < 1
+        else ""
+    )
     if cfg.corpus == "open":
         return (
             f"the open-text split (perception.speech.dataset.build_open_split, seed {cfg.seed}, "
             f"{cfg.open_count} sentences: Debian fortunes, WordNet examples and robot commands "
-            "in no calibration / dev / test split, rendered in mild conditions)" + lists
+            "in no calibration / dev / test split, rendered in mild conditions)" + kept + lists
         )
     return (
         f"the speech training split (perception.speech.dataset.build_train_split, seed "

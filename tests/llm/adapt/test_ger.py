@@ -112,3 +112,20 @@ def test_the_bundled_adapter_is_checked_and_selected_by_the_speech_config():
     assert config.speech.llm.adapter == ger.ADAPTER and not config.speech.llm.few_shot
     tune = Path(__file__).parents[3] / "configs" / "llm" / "ger-lora.yaml"
     assert load_yaml(ger.GerTuneConfig, tune).speech.llm.few_shot is False
+
+
+def test_unheard_share_counts_reference_words_in_no_hypothesis():
+    pair = ger.Pair("a", NBEST, "Go to the kitchen, please.", "command")
+    assert ger.unheard_share(pair) == pytest.approx(1 / 5)  # "please"
+    assert ger.unheard_share(dataclasses.replace(pair, reference="go to the kitten")) == 0.0
+
+
+def test_a_context_list_reaches_the_training_prompt():
+    lm = _tiny_lm()
+    options = LlmOptions()
+    pair = ger.Pair("a", NBEST, "Go to the kitchen.", "command")
+    [example] = ger.examples([pair], options, [("kitchen",)])
+    ids, _ = lora.encode(lm, example, 1024)
+    prompt = prompt_ids(lm, list(NBEST), options, ("kitchen",))[0].tolist()
+    assert ids[: len(prompt)] == prompt
+    assert "Expected words: kitchen" in example.messages[-1][1]
