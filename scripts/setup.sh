@@ -25,6 +25,8 @@ echo "setup: installing the project with extras llm, ros, dev, ray (torch is abo
 .venv/bin/python -m pip install -q -e '.[llm,ros,dev,ray]'
 # the reference PP-OCRv4 pipeline for parity tests, without its dependencies (see pyproject.toml)
 .venv/bin/python -m pip install -q --no-deps rapidocr-onnxruntime==1.4.4
+# MTCNN for real camera faces (AVSR), likewise without its dependencies (see pyproject.toml)
+.venv/bin/python -m pip install -q --no-deps facenet-pytorch==2.6.0
 echo "setup: building the ROS 2 interfaces (perception_msgs, audio_common_msgs) into .venv"
 bash scripts/build_ros_msgs.sh
 .venv/bin/python -m pip install -q -e ros2_ws/src/perception_ros
