@@ -7,6 +7,11 @@ gate) and transcribes it with Whisper fused with the lips (:mod:`perception.avsr
 
 Gate: Silero's speech probability of the utterance and the visual activity of the face during
 the speech frames, each calibrated by a temperature, multiplied: P(the person on camera spoke).
+With ``face_detector: mtcnn`` (real cameras, the default) the faces come from MTCNN
+(:mod:`perception.avsr.realface`), each face's P(speaking) from the synchrony of its mouth with
+the sound (:mod:`perception.avsr.synchrony`), the speaker is the likeliest face (none below
+0.5), and the lips never vote in the transcript: the visual speech model was trained on drawn
+mouths and reads nothing on real ones. With ``drawn`` everything is as for the rendered data.
 With ``gate: on-camera`` an utterance below 0.5 is reported as not the user's (speech from
 off-camera people or loudspeakers is ignored); with ``gate: audio`` every utterance is kept and
 the probabilities are only reported.
@@ -29,6 +34,7 @@ from perception.avsr.fusion import VisualPrefixScorer, av_uadf_weight, decode
 from perception.avsr.model import VisualOutput, run
 from perception.avsr.options import AvOptions
 from perception.avsr.sync import FrameBuffer, StreamClock
+from perception.avsr.synchrony import load_calibration, log_energy, sync_features
 from perception.speech.acoustic import AcousticModel, Features
 from perception.speech.types import Transcript, Utterance
 from perception.speech.uadf import static_weight
@@ -66,6 +72,20 @@ class AvResult:
     accepted: bool
     speaker_box: tuple[float, float, float, float] | None  # the face that spoke, pixels
     timings_ms: dict[str, float]
+    faces_per_frame: tuple[int, ...] = ()  # faces found in each frame (mtcnn)
+    face_probs: tuple[float, ...] = ()  # P(speaking) of each face track (mtcnn)
+
+
+@dataclass(frozen=True)
+class Speakers:
+    """Every face tracked over an utterance and how likely each is to be the one speaking."""
+
+    faces_per_frame: tuple[int, ...]
+    tracks: tuple[MouthTrack, ...]
+    probs: tuple[float, ...]  # P(speaking) per track
+
+    def best(self) -> int | None:
+        return int(np.argmax(self.probs)) if self.probs else None
 
 
 def _logit(p: float) -> float:
@@ -109,6 +129,11 @@ class AvRecognizer:
         self.options, self.acoustic, self.vad = options, acoustic, vad
         self.ckpt = weights.load(options.weights)
         self.t = self._temperatures(weights.load_calibration(options.weights))
+        self.detector, self.sync = None, load_calibration()
+        if options.face_detector == "mtcnn":
+            from perception.avsr.realface import MtcnnDetector
+
+            self.detector = MtcnnDetector()
 
     def _temperatures(self, cal: dict | None) -> Temperatures:
         o, c = self.options, (cal or {})
@@ -131,6 +156,47 @@ class AvRecognizer:
         """The mouth track over [start_s, end_s] (camera clock) and the visual model's output."""
         mt = track(self.ckpt.landmarks, frames, stamps_s, start_s=start_s, end_s=end_s)
         return mt, run(self.ckpt.visual, mt.crops)
+
+    def speakers(
+        self, frames: np.ndarray, stamps_s: np.ndarray, audio: np.ndarray, audio_start_s: float
+    ) -> Speakers:
+        """Real faces (MTCNN) over the utterance and each one's P(speaking) by synchrony."""
+        from perception.avsr.realface import link_tracks, mouth_track
+
+        assert self.detector is not None, "speakers() needs face_detector: mtcnn"
+        dets = self.detector.detect(frames)
+        end = audio_start_s + len(audio) / SAMPLE_RATE
+        tracks, probs = [], []
+        for faces in link_tracks(dets):
+            mt = mouth_track(frames, stamps_s, faces, start_s=audio_start_s, end_s=end)
+            energy = log_energy(audio, mt.times_s, audio_start_s)
+            tracks.append(mt)
+            probs.append(self.sync.probability(sync_features(mt.crops, energy)))
+        return Speakers(tuple(len(d) for d in dets), tuple(tracks), tuple(probs))
+
+    def recognize_real(
+        self, audio: np.ndarray, frames: np.ndarray, stamps_s: np.ndarray, audio_start_s: float
+    ) -> AvResult:
+        """:meth:`recognize` for real faces: the speaker by synchrony, the text from audio."""
+        t0 = time.perf_counter()
+        sp = self.speakers(frames, stamps_s, audio, audio_start_s)
+        t1 = time.perf_counter()
+        k = sp.best()
+        face = sp.probs[k] if k is not None else 0.0
+        speech = _sigmoid(_logit(speech_score(self.vad, audio)[0]) / self.t.vad)
+        scores = GateScores(speech, face, speech * face)
+        accepted = scores.accepted(self.options.gate)
+        t2 = time.perf_counter()
+        text = self.transcribe(self.acoustic.encode(audio), None, "audio") if accepted else ""
+        t3 = time.perf_counter()
+        box = None
+        if k is not None and face >= 0.5:
+            seen = sp.tracks[k].present > 0
+            box = tuple(float(v) for v in sp.tracks[k].boxes[seen].mean(0))
+        timings = {"visual": (t1 - t0) * 1e3, "gate": (t2 - t1) * 1e3, "decode": (t3 - t2) * 1e3}
+        return AvResult(
+            text, "audio", scores, accepted, box, timings, sp.faces_per_frame, sp.probs
+        )
 
     def gate(
         self, audio: np.ndarray, mt: MouthTrack, out: VisualOutput, audio_start_s: float
@@ -156,6 +222,8 @@ class AvRecognizer:
     ) -> AvResult:
         """An utterance's audio (16 kHz, starting at ``audio_start_s`` on the camera's clock)
         and the frames around it."""
+        if self.options.face_detector == "mtcnn":
+            return self.recognize_real(audio, frames, stamps_s, audio_start_s)
         t0 = time.perf_counter()
         end = audio_start_s + len(audio) / SAMPLE_RATE
         mt, out = self.look(frames, stamps_s, audio_start_s, end)

@@ -197,7 +197,9 @@ def evaluate(opts: AvEvalOptions) -> dict:
     splits = build_eval(root, opts.seed, opts.limit)
     rec = SpeechRecognizer(SpeechOptions(fusion="none"))
     av = AvRecognizer(
-        AvOptions(weights=opts.weights, top_k=opts.top_k), rec.acoustic, load_vad(VadOptions())
+        AvOptions(weights=opts.weights, top_k=opts.top_k, face_detector="drawn"),
+        rec.acoustic,
+        load_vad(VadOptions()),
     )
     vocab = {w: i for i, w in enumerate(av.ckpt.vocabulary)}
     cal_clips = _clips(av, root, splits["calibration"], "calibration")

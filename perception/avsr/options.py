@@ -9,6 +9,7 @@ from typing import Literal
 from perception.config import check
 
 AvFusion = Literal["audio", "static", "av-uadf"]
+FaceDetector = Literal["mtcnn", "drawn"]
 FUSIONS: tuple[AvFusion, ...] = ("audio", "static", "av-uadf")
 
 
@@ -19,6 +20,10 @@ class AvOptions:
 
     enabled: bool = False  # the speech pipeline also watches a camera (node: subscribes to image)
     weights: str = ""  # "" = the bundled avsr-visual checkpoint
+    # mtcnn: real camera faces (MTCNN, active speaker by audio-visual synchrony; the lips do
+    # not vote: the visual speech model knows only drawn mouths). drawn: the rendered faces of
+    # perception.avsr.face (our landmark CNN, the visual model's activity and word posteriors)
+    face_detector: FaceDetector = "mtcnn"
     fusion: AvFusion = "av-uadf"
     gate: Literal["audio", "on-camera"] = "audio"  # on-camera: drop speech the face did not say
     max_frame_gap_s: float = 0.2  # frames must cover the utterance to within this
@@ -32,5 +37,10 @@ class AvOptions:
         check(
             self.gate in ("audio", "on-camera"),
             f"gate must be audio or on-camera, got {self.gate!r}",
+        )
+        check(
+            self.face_detector in ("mtcnn", "drawn"),
+            f"face_detector must be mtcnn (real cameras) or drawn (rendered faces), "
+            f"got {self.face_detector!r}",
         )
         check(self.top_k >= 1, f"top_k must be >= 1, got {self.top_k}")

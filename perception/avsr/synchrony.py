@@ -141,17 +141,21 @@ def load_calibration(path: Path = CALIBRATION) -> SyncCalibration:
 def fit_logistic(
     x: np.ndarray, y: np.ndarray, l2: float = 0.1, steps: int = 50
 ) -> SyncCalibration:
-    """Logistic regression by Newton's method with an L2 penalty on the weights.
+    """Logistic regression by Newton's method with an L2 penalty on the weights, the two
+    classes weighted equally (constructed negatives outnumber the positives several times, and
+    a speaker missed counts as much as a speaker invented).
 
     Args:
         x: (N, 2) features; y: (N,) 0/1 labels.
     """
     a = np.concatenate([np.ones((len(x), 1)), x], 1)  # (N, 3)
+    pos = max(float(y.sum()), 1.0)
+    sw = np.where(y > 0.5, len(y) / (2 * pos), len(y) / (2 * max(len(y) - pos, 1.0)))
     theta = np.zeros(3)
     reg = np.diag([0.0, l2, l2])
     for _ in range(steps):
         p = 1 / (1 + np.exp(-np.clip(a @ theta, -50, 50)))
-        grad = a.T @ (p - y) + reg @ theta
-        hess = (a * (p * (1 - p))[:, None]).T @ a + reg + 1e-9 * np.eye(3)
+        grad = a.T @ (sw * (p - y)) + reg @ theta
+        hess = (a * (sw * p * (1 - p))[:, None]).T @ a + reg + 1e-9 * np.eye(3)
         theta -= np.linalg.solve(hess, grad)
     return SyncCalibration((float(theta[1]), float(theta[2])), float(theta[0]), "fitted")
