@@ -9,6 +9,8 @@ from perception.bag.run import evaluate
 from perception.bag.sample import default_sample_bag
 from perception.bag.summary_text import print_summary
 
+DEMO_CONFIG = Path(__file__).resolve().parents[1] / "data" / "demo.yaml"
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -19,7 +21,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "through the pipelines and write report.json and index.html.",
     )
     p.add_argument("--out", type=Path, default=Path("out/demo"), help="report folder")
-    p.add_argument("--config", type=Path, help="YAML with speech: and vision: option sections")
+    p.add_argument(
+        "--config",
+        type=Path,
+        help="YAML with speech: and vision: option sections (default: perception/data/demo.yaml,"
+        " the sample bag's settings)",
+    )
     p.add_argument("--bag", type=Path, help="use this bag instead of the sample bag")
     p.set_defaults(run=_run)
 
@@ -29,7 +36,8 @@ def _run(args: argparse.Namespace) -> int:
     print(f"bag: {bag}")
     # PP-OCRv4 (regions, no language) stands in when the configured detector cannot load;
     # the report says so under "Unavailable"
-    result = evaluate(bag, args.out, args.config, fallback_detector="ppocr")
+    config = args.config or DEMO_CONFIG
+    result = evaluate(bag, args.out, config, fallback_detector="ppocr")
     print_summary(result.summary)
     print(f"report: {result.page} (and {result.page.with_name('report.json')})")
     return 1 if result.summary["bag_error"] else 0
