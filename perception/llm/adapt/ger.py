@@ -44,7 +44,7 @@ from perception.speech.dataset import (
 )
 from perception.speech.ger import Corrector, LlmOptions, PromptCache, build_messages
 
-ADAPTER = "smollm2-ger-lora"
+ADAPTER = "smollm2-ger-open"  # the default adapter (configs/llm/ger-open.yaml trains it)
 ALL_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 

@@ -103,15 +103,17 @@ def test_the_config_must_train_on_the_base_model():
 
 
 def test_the_bundled_adapter_is_checked_and_selected_by_the_speech_config():
-    assert LlmOptions().adapter == ger.ADAPTER  # the default: better than the frozen LLM on dev
+    assert LlmOptions().adapter == ger.ADAPTER  # the default: the one that wins on real speech
     folder = checked_entry(ADAPTER_DIR, ger.ADAPTER, "run perception llm finetune")
     cal = calibration.lookup("whisper-tiny.en", "smollm2-135m-instruct", None, ger.ADAPTER)
     assert cal is not None and cal.llm_model == "smollm2-135m-instruct+" + ger.ADAPTER
     assert (folder / "adapter_config.json").is_file()
-    config = load_config(Path(__file__).parents[3] / "configs" / "speech" / "ger-lora.yaml")
+    config = load_config(Path(__file__).parents[3] / "configs" / "speech" / "ger-open.yaml")
     assert config.speech.llm.adapter == ger.ADAPTER and not config.speech.llm.few_shot
-    tune = Path(__file__).parents[3] / "configs" / "llm" / "ger-lora.yaml"
-    assert load_yaml(ger.GerTuneConfig, tune).speech.llm.few_shot is False
+    tune = load_yaml(ger.GerTuneConfig, Path(__file__).parents[3] / "configs/llm/ger-open.yaml")
+    assert tune.speech.llm.few_shot is False and Path(tune.output).name == ger.ADAPTER
+    old = load_yaml(ger.GerTuneConfig, Path(__file__).parents[3] / "configs/llm/ger-lora.yaml")
+    assert old.corpus == "speech-split" and not old.context_lists
 
 
 def test_unheard_share_counts_reference_words_in_no_hypothesis():
