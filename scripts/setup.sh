@@ -32,3 +32,5 @@ bash scripts/build_ros_msgs.sh
 .venv/bin/python -m pip install -q -e ros2_ws/src/perception_ros
 echo "setup: fetching models into ${PERCEPTION_HOME:-$HOME/.cache/perception}"
 .venv/bin/perception models fetch
+echo "setup: exporting Whisper's onnxruntime graphs (the CPU runtime) into the store"
+.venv/bin/perception transcribe perception/data/robot_command.wav > /dev/null

@@ -142,7 +142,11 @@ class ModelStore:
             if card.convert:
                 for rel in convert(staging, card):
                     files[rel] = sha256_file(staging / rel)
-            manifest = {"card": _source_record(card.source), "convert": card.convert, "files": files}
+            manifest = {
+                "card": _source_record(card.source),
+                "convert": card.convert,
+                "files": files,
+            }
             (staging / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
             _replace_dir(staging, final)
         finally:
@@ -189,7 +193,10 @@ class ModelStore:
         if not (folder / MANIFEST).is_file() or not entry.exists():
             raise ModelNotFoundError(f"model {card.name!r} is not in the store {folder}; {hint}")
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        if manifest.get("card") != _source_record(card.source) or manifest.get("convert") != card.convert:
+        if (
+            manifest.get("card") != _source_record(card.source)
+            or manifest.get("convert") != card.convert
+        ):
             raise ChecksumError(
                 f"model {card.name!r} in {folder} was fetched for another version of its card; "
                 f"{hint} --force"

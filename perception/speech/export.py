@@ -13,6 +13,7 @@ This module builds and writes graphs; running them is :mod:`perception.speech.wh
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,7 +125,7 @@ def export_whisper(model, out: Path, window_frames: int = 1000) -> tuple[Path, P
         window_frames: mel frames of the example input the graphs are traced with (the
             recogniser's default window, 10 s = 1000 frames); the frame axis stays dynamic.
     """
-    model = model.float().cpu().eval()
+    model = copy.deepcopy(model).float().cpu().eval()  # the caller's model keeps its device
     dims = dims_of(model)
     out.mkdir(parents=True, exist_ok=True)
     mel = torch.zeros(1, dims.n_mels, window_frames)

@@ -10,6 +10,9 @@ their manifest no longer matches the checkpoint. It knows nothing about fusion o
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,11 +120,21 @@ def load_onnx_whisper(
 
 
 def write_whisper(model, checkpoint: Path, folder: Path, source_sha: str = "") -> list[Path]:
-    """Export both graphs of ``model`` into ``folder``, each with its manifest."""
+    """Export both graphs of ``model`` into ``folder``, each with its manifest. The files are
+    written in a private folder beside it and moved in one by one (each move is atomic), so a
+    process that starts meanwhile never reads half a graph."""
     source_sha = source_sha or sha256_file(checkpoint)
-    paths = export_whisper(model, folder)
-    rebuild = f"perception export --target cpu --models whisper --out {folder}"
-    notes = (f"dims {json.dumps(dims_of(model).__dict__)}",)
-    for path in paths:
-        write_manifest(onnx_manifest(path, checkpoint, source_sha, rebuild, notes=notes), folder)
-    return list(paths)
+    folder.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder))
+    try:
+        paths = export_whisper(model, staging)
+        rebuild = f"perception export --target cpu --models whisper --out {folder}"
+        notes = (f"dims {json.dumps(dims_of(model).__dict__)}",)
+        for path in paths:
+            manifest = onnx_manifest(path, checkpoint, source_sha, rebuild, notes=notes)
+            write_manifest(manifest, staging)
+        for item in sorted(staging.iterdir(), key=lambda p: p.suffix == ".onnx"):
+            os.replace(item, folder / item.name)  # graphs last: a graph never lacks its manifest
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [folder / p.name for p in paths]

@@ -357,3 +357,28 @@ def test_speech_node_with_a_face_camera_says_who_spoke(ros_env):
         probe.destroy_node()
         node.destroy_node()
         context.try_shutdown()
+
+
+@pytest.mark.model
+def test_speech_node_takes_context_from_a_parameter_and_its_service(ros_env):
+    """``context.phrases`` sets the expected phrases at configure; ``~/set_context`` replaces
+    them while the node runs (a robot's map changed)."""
+    from perception_msgs.srv import SetContext
+    from rclpy.lifecycle import TransitionCallbackReturn
+
+    context, node, probe = _speech_node(ros_env, **{"context.phrases": ["kitchen", "dock"]})
+    try:
+        request, response = SetContext.Request(), SetContext.Response()
+        assert not node.on_set_context(request, response).success  # not configured yet
+        assert node.trigger_configure() == TransitionCallbackReturn.SUCCESS
+        assert node.model.recognizer.context == ("kitchen", "dock")
+        names = dict(node.get_service_names_and_types())
+        assert names["/speech/set_context"] == ["perception_msgs/srv/SetContext"]
+        request.phrases = [" loading  dock", "", "Anna", "Anna"]
+        response = node.on_set_context(request, SetContext.Response())
+        assert response.success and list(response.phrases) == ["loading dock", "Anna"]
+        assert node.model.recognizer.context == ("loading dock", "Anna")
+    finally:
+        probe.destroy_node()
+        node.destroy_node()
+        context.try_shutdown()

@@ -131,13 +131,24 @@ def test_recogniser_option_runtime_onnxruntime_transcribes_like_torch(store, tmp
     from perception.speech.whisper_backend import WhisperOptions
 
     audio = load_audio(SAMPLE_WAV)
-    on_torch = SpeechRecognizer(SpeechOptions(asr=WhisperOptions(device="cpu")), store)
+    on_torch = SpeechRecognizer(
+        SpeechOptions(asr=WhisperOptions(device="cpu", runtime="torch")), store
+    )
     options = WhisperOptions(device="cpu", runtime="onnxruntime", onnx_dir=str(tmp_path))
     on_onnx = SpeechRecognizer(SpeechOptions(asr=options), store)
     assert on_onnx.providers == ("CPUExecutionProvider",) and on_torch.providers == ("torch:cpu",)
     assert (tmp_path / "whisper_decoder.onnx.manifest.json").is_file()
     a, b = on_torch.decode(audio), on_onnx.decode(audio)
     assert [h.text for h in a.nbest] == [h.text for h in b.nbest]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".export-")]
+
+
+def test_runtime_auto_is_onnxruntime_on_cpu_and_torch_on_cuda(store):
+    """The default runtime: onnxruntime on a CPU, torch on a CUDA GPU (no export there)."""
+    from perception.speech import whisper_backend as wb
+
+    assert wb.WhisperOptions().runtime == "auto"
+    assert wb.load_runtime(wb.WhisperOptions(), None, None, store, "cuda") is None
 
 
 def test_tensorrt_runtime_stops_with_one_line_without_tensorrt(store):
