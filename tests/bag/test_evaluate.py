@@ -101,10 +101,12 @@ def test_missing_detector_skips_frames_with_the_reason(tmp_path):
 def test_demo_on_the_sample_bag_measures_wer(tmp_path, store):
     from perception.bag.run import evaluate
     from perception.bag.sample import SampleSpec, write_sample_bag
+    from perception.cli.demo_cmd import DEMO_CONFIG
 
     spec = SampleSpec(frames=2)
     truth = write_sample_bag(tmp_path / "sample", spec)
-    run = evaluate(tmp_path / "sample", tmp_path / "report", store=store)
+    # the demo's settings: the sample's face camera shows a rendered face
+    run = evaluate(tmp_path / "sample", tmp_path / "report", DEMO_CONFIG, store=store)
     s = run.summary
     audio = s["messages"]["/audio/chunks"]
     assert audio["processed"] == audio["received"] > 0

@@ -84,7 +84,7 @@ def test_speech_node_counts_a_chunk_that_raises_anything(ros_env):
         node.on_chunk(AudioChunk(sample_rate_hz=16000, channels=1, samples=[0] * 320))
         node.on_chunk(object())  # no fields at all: AttributeError inside the converter
         counts = {k: v for k, v in node.extra_diagnostics().items() if k.startswith("chunks_")}
-        assert node.extra_diagnostics()["asr.providers"] == "torch:cpu"
+        assert node.extra_diagnostics()["asr.providers"] == "CPUExecutionProvider"  # auto, CPU
         assert counts == {
             "chunks_received": 2,
             "chunks_processed": 1,
