@@ -116,6 +116,7 @@ def transcript_to_msg(t: Transcript, header: Any, latency_ms: float, is_final: b
         text=t.text,
         fusion=t.fusion,
         language=t.language,
+        language_prob=float(t.language_prob),
         nbest=[HypMsg(text=h.text, avg_logprob=float(h.avg_logprob)) for h in t.nbest],
         start_s=float(t.start_s),
         end_s=float(t.end_s),
@@ -146,6 +147,7 @@ def msg_to_transcript(msg: Any) -> Transcript:
         av_text=getattr(msg, "av_text", ""),
         speaker_prob=float(getattr(msg, "speaker_prob", -1.0)),
         speaker_box=_box(getattr(msg, "speaker_box", ())),
+        language_prob=float(getattr(msg, "language_prob", 1.0)),  # absent from older bags
     )
 
 

@@ -70,10 +70,18 @@ class Features:
     n_frames: int
     language: str
     cross: object | None = None  # onnxruntime: the decoder's cross-attention cache
+    language_prob: float = 1.0  # Whisper's probability of ``language`` (1.0 when it was fixed)
 
 
 class AcousticModel:
-    """Wraps a loaded openai-whisper model for one language."""
+    """Wraps a loaded openai-whisper model for one language, or for the language it hears in
+    each utterance.
+
+    ``language``: a code (``"de"``), ``None`` / ``"auto"`` (a multilingual model names each
+    utterance's language from its language-token distribution), or codes separated by commas
+    (``"en,de,fr"``: the choice is restricted to those, their probabilities renormalised). An
+    English-only model always says ``"en"``.
+    """
 
     def __init__(
         self,
@@ -94,7 +102,11 @@ class AcousticModel:
         # fp16 as openai-whisper does it: fp32 weights, half inputs (its layers cast weights to
         # the input's dtype and run layer norms in fp32)
         self.dtype = torch.float16 if fp16 else torch.float32
-        self.language = language or ("en" if not model.is_multilingual else None)
+        codes = [c.strip() for c in (language or "").split(",") if c.strip() not in ("", "auto")]
+        if not model.is_multilingual:
+            codes = ["en"]
+        self.language = codes[0] if len(codes) == 1 else None  # None: detected per utterance
+        self.allowed = tuple(codes) if len(codes) > 1 else ()
         self._get_tokenizer = lambda lang: wt.get_tokenizer(
             model.is_multilingual,
             num_languages=model.num_languages,
@@ -112,25 +124,25 @@ class AcousticModel:
         mel = whisper.log_mel_spectrogram(
             torch.from_numpy(whisper.pad_or_trim(audio)), self.model.dims.n_mels
         ).to(self.device, self.dtype)  # (80, 3000)
-        language = self.language or self._detect_language(mel)
+        language, prob = (self.language, 1.0) if self.language else self.detect_language(mel)
         if self.tokenizer.language != language:
             self.tokenizer = self._get_tokenizer(language)
         if self.window_s >= FULL_WINDOW_S:
-            return self._features(mel[None], language)
+            return self._features(mel[None], language, prob)
         # Trimmed input: the utterance plus 1 s, but never under window_s. Measured on our dev
         # split (20 noisy items, see README): the utterance + 1 s alone gave WER 59.5% against
         # 34.5% with a 10 s minimum, and the 10 s minimum encodes in a third of the 30 s time.
         wanted = max(len(audio) / HOP + TRIM_PAD_S * 100, self.window_s * 100)
         frames = min(mel.shape[-1], 2 * math.ceil(wanted / 2))
-        return self._features(mel[None, :, :frames], language)
+        return self._features(mel[None, :, :frames], language, prob)
 
-    def _features(self, mel: torch.Tensor, language: str) -> Features:
+    def _features(self, mel: torch.Tensor, language: str, prob: float = 1.0) -> Features:
         """Encoder states of (1, n_mels, F) mel frames on the configured runtime."""
         if self.onnx is not None:
             states, cross = self.onnx.encode(mel.float().cpu().numpy())
             states_t = torch.from_numpy(states).to(self.device, self.dtype)
-            return Features(states_t, mel.shape[-1] // 2, language, cross)
-        return Features(self._encode_trimmed(mel), mel.shape[-1] // 2, language)
+            return Features(states_t, mel.shape[-1] // 2, language, cross, prob)
+        return Features(self._encode_trimmed(mel), mel.shape[-1] // 2, language, None, prob)
 
     def _encode_trimmed(self, mel: torch.Tensor) -> torch.Tensor:
         """The encoder's forward with the positional embedding cut to the input's length."""
@@ -141,9 +153,20 @@ class AcousticModel:
             x = block(x)
         return enc.ln_post(x)
 
-    def _detect_language(self, mel: torch.Tensor) -> str:
-        _, probs = self.model.detect_language(mel[None])
-        return max(probs[0], key=probs[0].get)
+    def detect_language(self, mel: torch.Tensor) -> tuple[str, float]:
+        """The likeliest language of (n_mels, 3000) mel frames and its probability, among
+        :attr:`allowed` when that is set (renormalised there); whisper's ``detect_language``
+        (the language token's distribution after start-of-transcript, full 30 s window)."""
+        _, found = self.model.detect_language(mel[None])
+        probs = found[0]
+        if self.allowed:
+            unknown = [c for c in self.allowed if c not in probs]
+            if unknown:
+                raise ValueError(f"speech.asr.language: unknown language codes {unknown}")
+            total = sum(probs[c] for c in self.allowed) or 1.0
+            probs = {c: probs[c] / total for c in self.allowed}
+        best = max(probs, key=probs.get)
+        return best, float(probs[best])
 
     # -- decoding ------------------------------------------------------------------------------
     @property

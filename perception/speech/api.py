@@ -291,6 +291,7 @@ class SpeechRecognizer:
             ),
             fusion=fusion,
             language=decoded.features.language,
+            language_prob=round(decoded.features.language_prob, 4),
             start_s=utterance.start_s,
             end_s=utterance.end_s,
             no_speech_prob=decoded.no_speech_prob,

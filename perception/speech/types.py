@@ -50,3 +50,4 @@ class Transcript:
     av_text: str = ""  # the AV recogniser's text
     speaker_prob: float = -1.0  # P(the face on camera said it); -1 = no camera frames
     speaker_box: tuple[float, float, float, float] | None = None  # that face, pixels
+    language_prob: float = 1.0  # Whisper's probability of ``language``; 1.0 when it was fixed

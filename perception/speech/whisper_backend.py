@@ -37,7 +37,11 @@ class WhisperOptions:
     exports the two graphs into ``onnx_dir`` (empty = the store's ``export/<model>`` folder) on
     first use and picks TensorRT / CUDA / CPU execution providers by ``device``; ``tensorrt``
     needs engines built on the target (``perception export``) and TensorRT installed there.
-    Teacher-forced scoring (fusion, guards) stays on torch."""
+    Teacher-forced scoring (fusion, guards) stays on torch.
+
+    ``language``: a code, ``None`` / ``"auto"`` (a multilingual model names each utterance's
+    language), or a comma-separated list the robot expects (the choice is restricted to it);
+    an English-only model always says ``"en"``."""
 
     model: str = "whisper-tiny.en"
     device: Device = "auto"
