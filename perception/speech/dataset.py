@@ -259,15 +259,26 @@ def build_train_split(root: Path, seed: int = 0, limit: int | None = None) -> li
     """Render the training split (:func:`train_sentences`, first ``limit`` after a seeded
     shuffle) under ``root/train`` with recipes drawn from their own generator, so no clip shares
     a sentence or a recipe draw with calibration / dev / test; skipped when rendered already."""
-    root = Path(root)
-    stamp = root / "train.json"
-    want = {"version": VERSION, "seed": seed, "limit": limit}
+
+    def render() -> list[Item]:
+        sentences = train_sentences(seed)
+        np.random.default_rng(seed + 1000).shuffle(sentences)
+        rng = np.random.default_rng(seed + 1001)
+        return _render_split(Path(root), "train", sentences[:limit], rng)
+
+    return _stamped(
+        Path(root), "train", {"version": VERSION, "seed": seed, "limit": limit}, render
+    )
+
+
+def _stamped(root: Path, split: str, want: dict, render) -> list[Item]:
+    """``root/split.jsonl`` when ``root/split.json`` records ``want``; else ``render()`` and
+    record it."""
+    stamp = root / f"{split}.json"
     if stamp.is_file() and json.loads(stamp.read_text()) == want:
-        lines = (root / "train.jsonl").read_text(encoding="utf-8").splitlines()
+        lines = (root / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
         return [Item(**json.loads(line)) for line in lines]
-    sentences = train_sentences(seed)
-    np.random.default_rng(seed + 1000).shuffle(sentences)
-    items = _render_split(root, "train", sentences[:limit], np.random.default_rng(seed + 1001))
+    items = render()
     stamp.write_text(json.dumps(want))
     return items
 
@@ -297,16 +308,12 @@ def open_sentences(seed: int, count: int) -> list[tuple[str, str]]:
 def build_open_split(root: Path, seed: int = 0, count: int = 1600) -> list[Item]:
     """Render :func:`open_sentences` under ``root/open`` with the mild recipes (their own
     generator); skipped when rendered already for this seed and count."""
-    root = Path(root)
-    stamp = root / "open.json"
-    want = {"version": VERSION, "seed": seed, "count": count}
-    if stamp.is_file() and json.loads(stamp.read_text()) == want:
-        lines = (root / "open.jsonl").read_text(encoding="utf-8").splitlines()
-        return [Item(**json.loads(line)) for line in lines]
-    rng = np.random.default_rng(seed + 2001)
-    items = _render_split(root, "open", open_sentences(seed, count), rng, mild=True)
-    stamp.write_text(json.dumps(want))
-    return items
+
+    def render() -> list[Item]:
+        rng = np.random.default_rng(seed + 2001)
+        return _render_split(Path(root), "open", open_sentences(seed, count), rng, mild=True)
+
+    return _stamped(Path(root), "open", {"version": VERSION, "seed": seed, "count": count}, render)
 
 
 def load_dataset(root: Path) -> dict[str, list[Item]]:
