@@ -27,7 +27,7 @@ from perception.eval.wer import count_errors, normalize, normalizer_for
 from perception.speech.api import SpeechRecognizer
 from perception.speech.evaluate import Proposal, propose
 from perception.speech.recordings import Recording
-from perception.speech.vad import segment
+from perception.speech.vad import load_vad, segment
 
 MARGINS = (-0.2, -0.1, 0.0, 0.1, 0.2, 0.5, 1.0, 2.0)
 MAX_GROUP_LOSS = 0.01
@@ -53,9 +53,10 @@ def collect(
 ) -> list[RealUtterance]:
     """Every method's proposal on every utterance (``contexts``: phrases per file name)."""
     out = []
+    vad = load_vad(rec.options.vad, rec.store)  # one session; segment() resets its state
     for r in tqdm(recordings, desc="real recordings"):
         rec.set_context((contexts or {}).get(r.name, ()))
-        for utt in segment(load_audio(r.path), rec.options.vad, rec.store):
+        for utt in segment(load_audio(r.path), rec.options.vad, rec.store, vad):
             t0 = time.perf_counter()
             decoded = rec.decode(utt.audio)
             decode_ms = (time.perf_counter() - t0) * 1e3
