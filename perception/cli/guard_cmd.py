@@ -40,6 +40,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--split", choices=["dev", "test"], default="test")
     ev.add_argument("--bundle", default="guard-minilm", help="bundled name or .pt path")
     ev.add_argument("--llm", action="store_true", help="also the guarded LLM's refusal table")
+    ev.add_argument(
+        "--loso",
+        action="store_true",
+        help="also the leave-one-source-out table of the LR recipe (retrains it per source)",
+    )
+    ev.add_argument("--save-loso", type=Path, help="write the table to PATH.txt and PATH.json")
     ev.set_defaults(run=_eval)
 
     cuff = gsub.add_parser("eval-cuff", help="Gradient Cuff: threshold, TPR, FPR and cost")
@@ -127,11 +133,29 @@ def _eval(args: argparse.Namespace) -> int:
         print(ev.format_report(report))
         texts = [r.text for r in rows if r.split == args.split and r.kind == "benign"][:60]
         print(_latency(detectors, texts))
+        if args.loso:
+            print(_loso(rows, feats, detectors.bundle.meta, args.save_loso))
     if args.llm:
         from perception.llm.safety import format_refusals, refusal_table
 
         print(format_refusals(refusal_table(args.data if args.data.is_dir() else None)))
     return 0
+
+
+def _loso(rows, feats, meta: dict, save: Path | None) -> str:
+    """The LR recipe's left-out table with the bundle's penalties (chosen anew if it has none)."""
+    from perception.llm.guard.loso import format_loso, loso_json
+    from perception.llm.guard.train import TrainOptions, choose_l2, loso_lr
+
+    options = TrainOptions(l2_by_task=tuple(meta.get("l2_by_task", {}).items()))
+    options = options if options.l2_by_task else choose_l2(rows, feats, options)
+    report = loso_lr(rows, feats, options)
+    text = format_loso(report)
+    if save:
+        save.parent.mkdir(parents=True, exist_ok=True)
+        save.with_suffix(".txt").write_text(text + "\n", encoding="utf-8")
+        save.with_suffix(".json").write_text(loso_json(report), encoding="utf-8")
+    return text
 
 
 def _latency(detectors, texts: list[str]) -> str:
@@ -152,7 +176,7 @@ def _train(args: argparse.Namespace) -> int:
     from perception.llm.guard.train import TrainOptions, save_trained, train
 
     options = TrainOptions(target_fpr=args.target_fpr)
-    heads, rows = train(args.data, options)
+    heads, rows, options = train(args.data, options)
     out = args.out or WEIGHTS_DIR / f"{DEFAULT_BUNDLE}.pt"
     report = save_trained(heads, rows, args.data, options, out)
     print(format_report(report))

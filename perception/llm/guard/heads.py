@@ -71,9 +71,13 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float) -> Head:
 
 
 def fit_platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(a, b) of p = sigmoid(a·z + b) that minimise the log-loss on dev (Platt, 1999)."""
+    """(a, b) of p = sigmoid(a·z + b) that minimise the log-loss on dev against Platt's (1999)
+    smoothed targets (N+ + 1) / (N+ + 2) and 1 / (N- + 2), so that separable dev data gives a
+    finite slope instead of probabilities saturated at 0 and 1."""
     z = torch.from_numpy(logits.astype(np.float32))
-    ys = torch.from_numpy(y.astype(np.float32))
+    pos, neg = float(y.sum()), float(len(y) - y.sum())
+    targets = np.where(y > 0, (pos + 1) / (pos + 2), 1 / (neg + 2))
+    ys = torch.from_numpy(targets.astype(np.float32))
     a, b = torch.ones(1, requires_grad=True), torch.zeros(1, requires_grad=True)
     _lbfgs([a, b], lambda: torch.nn.functional.binary_cross_entropy_with_logits(a * z + b, ys))
     return float(a.detach()), float(b.detach())

@@ -21,67 +21,155 @@ from perception.llm.guard.data import TASKS, Row, Task, load_rows, task_rows
 from perception.llm.guard.detectors import FORMAT, Bundle, save_bundle
 from perception.llm.guard.evaluate import GuardReport, evaluate
 from perception.llm.guard.features import EMBED_DIM, Embedder, FeatureOptions
-from perception.llm.guard.heads import Head, fit_logistic, fit_platt, threshold_at_fpr
+from perception.llm.guard.heads import Head, fit_logistic, fit_platt
+from perception.llm.guard.loso import (
+    LOOKALIKE_SOURCES,
+    LosoReport,
+    Scorers,
+    fold_threshold,
+    run_loso,
+    worst_auroc,
+)
 from perception.llm.guard.metrics import auroc
 from perception.models.store import default_home, sha256_path
 
 
 @dataclass(frozen=True)
 class TrainOptions:
-    """target_fpr: share of benign dev texts each detector may flag (sets its threshold);
-    l2_grid: penalties tried, the best dev AUROC wins."""
+    """target_fpr: share of benign dev texts, and of benign dev look-alikes, each detector may
+    flag (sets its threshold); l2_grid: penalties tried, the best dev AUROC wins, unless
+    l2_by_task names a task's penalty (chosen by the worst left-out source, :mod:`loso`)."""
 
     target_fpr: float = 0.02
     l2_grid: tuple[float, ...] = (1e-4, 1e-3, 1e-2, 1e-1)
+    l2_by_task: tuple[tuple[str, float], ...] = ()
     features: FeatureOptions = field(default_factory=FeatureOptions)
 
 
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
 def featurize(rows: list[Row], embedder: Embedder, cache: Path | None = None) -> np.ndarray:
-    """(len(rows), D) features, read from ``cache`` when it holds these texts' features."""
+    """(len(rows), D) features; each text's row is read from ``cache`` (an ``.npz`` of keys and
+    features per feature model and window) when there, embedded and added to it when not."""
     texts = [r.text for r in rows]
-    key = hashlib.sha256(
-        "\x00".join([embedder.options.model, str(embedder.options.window_tokens), *texts]).encode()
-    ).hexdigest()[:16]
-    cache = cache or default_home() / "guard" / f"features-{key}.npy"
+    name = f"{Path(embedder.options.model).name}-{embedder.options.window_tokens}"
+    cache = cache or default_home() / "guard" / f"features-{name}.npz"
+    known: dict[str, np.ndarray] = {}
     if cache.is_file():
-        return np.load(cache)
-    print(f"featurising {len(texts)} texts (cached in {cache})", file=sys.stderr)
-    feats = np.concatenate([embedder(texts[i : i + 64]) for i in range(0, len(texts), 64)])
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    np.save(cache, feats)
-    return feats
+        with np.load(cache) as stored:
+            known = dict(zip(stored["keys"].tolist(), stored["feats"], strict=True))
+    missing = list(dict.fromkeys(t for t in texts if _text_key(t) not in known))
+    if missing:
+        print(f"featurising {len(missing)} texts (cached in {cache})", file=sys.stderr)
+        for i in range(0, len(missing), 64):
+            chunk = missing[i : i + 64]
+            known |= dict(zip(map(_text_key, chunk), embedder(chunk), strict=True))
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, keys=np.array(list(known)), feats=np.stack(list(known.values())))
+    return np.stack([known[_text_key(t)] for t in texts]).astype(np.float32)
 
 
 def _select(rows: list[Row], feats: np.ndarray, task: Task, split: str):
     index = {id(r): i for i, r in enumerate(rows)}
     picked, labels = task_rows(rows, task, split)
-    return feats[[index[id(r)] for r in picked]], np.array(labels)
+    return feats[[index[id(r)] for r in picked]], np.array(labels), picked
 
 
-def fit_task(rows: list[Row], feats: np.ndarray, task: Task, options: TrainOptions) -> Head:
-    """One detector: the L2 penalty with the best dev AUROC, Platt on dev, dev threshold."""
-    x_tr, y_tr = _select(rows, feats, task, "train")
-    x_dev, y_dev = _select(rows, feats, task, "dev")
-    best: tuple[float, Head] | None = None
-    for l2 in options.l2_grid:
-        head = fit_logistic(x_tr, y_tr, l2)
-        z = head.logit(x_dev)
-        score = auroc(z[y_dev == 1], z[y_dev == 0])
-        if best is None or score > best[0]:
-            best = (score, head)
-    assert best is not None
-    head = best[1]
+def calibrated_head(
+    train: tuple[np.ndarray, np.ndarray],
+    dev: tuple[np.ndarray, np.ndarray],
+    lookalike_dev: np.ndarray,
+    l2: float,
+    target_fpr: float,
+) -> Head:
+    """Logistic regression on ``train`` (x, y), Platt on ``dev``, threshold at ``target_fpr`` on
+    the dev negatives and on the dev look-alikes (``lookalike_dev``: a mask over dev rows)."""
+    head = fit_logistic(*train, l2)
+    x_dev, y_dev = dev
     a, b = fit_platt(head.logit(x_dev), y_dev)
     head = replace(head, platt_a=a, platt_b=b)
-    threshold = threshold_at_fpr(head.prob(x_dev[y_dev == 0]), options.target_fpr)
+    p = head.prob(x_dev)
+    threshold = fold_threshold(p[y_dev == 0], p[lookalike_dev & (y_dev == 0)], target_fpr)
     return replace(head, threshold=threshold)
 
 
-def train(folder: Path | None, options: TrainOptions) -> tuple[dict[Task, Head], list[Row]]:
-    """Every detector's head, and the rows (with the shared data read from ``folder``)."""
+def _lookalikes(picked: list[Row]) -> np.ndarray:
+    return np.array([r.source in LOOKALIKE_SOURCES for r in picked], dtype=bool)
+
+
+def fit_task(rows: list[Row], feats: np.ndarray, task: Task, options: TrainOptions) -> Head:
+    """One detector: its penalty (``options.l2_by_task``, else the best dev AUROC of the grid),
+    Platt on dev, the dev threshold (:func:`calibrated_head`)."""
+    x_tr, y_tr, _ = _select(rows, feats, task, "train")
+    x_dev, y_dev, picked = _select(rows, feats, task, "dev")
+    chosen = dict(options.l2_by_task)
+    best: tuple[float, float] = (-1.0, chosen.get(task, options.l2_grid[0]))
+    for l2 in [] if task in chosen else options.l2_grid:
+        z = fit_logistic(x_tr, y_tr, l2).logit(x_dev)
+        best = max(best, (auroc(z[y_dev == 1], z[y_dev == 0]), l2))
+    looks = _lookalikes(picked)
+    return calibrated_head((x_tr, y_tr), (x_dev, y_dev), looks, best[1], options.target_fpr)
+
+
+def lr_fitter(rows: list[Row], feats: np.ndarray, l2: dict[str, float], target_fpr: float):
+    """A :data:`~perception.llm.guard.loso.Fitter` of the LR recipe over ``feats`` (one row per
+    row of ``rows``), with one penalty per task."""
+    index = {id(r): i for i, r in enumerate(rows)}
+
+    def x_of(picked: list[Row]) -> np.ndarray:
+        return feats[[index[id(r)] for r in picked]]
+
+    def fit(train_rows: list[Row], dev_rows: list[Row], tasks) -> Scorers:
+        out: Scorers = {}
+        for task in tasks:
+            tr, y_tr = task_rows(train_rows, task)
+            dev, y_dev = task_rows(dev_rows, task)
+            xy_tr, xy_dev = (x_of(tr), np.array(y_tr)), (x_of(dev), np.array(y_dev))
+            head = calibrated_head(xy_tr, xy_dev, _lookalikes(dev), l2[task], target_fpr)
+            out[task] = (lambda rs, h=head: h.prob(x_of(rs)), head.threshold)
+        return out
+
+    return fit
+
+
+def loso_lr(rows: list[Row], feats: np.ndarray, options: TrainOptions) -> LosoReport:
+    """The left-out table of the LR recipe with ``options.l2_by_task`` (every task named)."""
+    l2 = dict(options.l2_by_task)
+    penalties = ", ".join(f"{t} {v:g}" for t, v in l2.items())
+    recipe = f"LR heads on frozen MiniLM features, l2 {penalties}"
+    return run_loso(rows, lr_fitter(rows, feats, l2, options.target_fpr), recipe)
+
+
+def choose_l2(rows: list[Row], feats: np.ndarray, options: TrainOptions) -> TrainOptions:
+    """``options`` with each task's penalty from ``l2_grid``: the one whose worst left-out unit
+    scores the highest AUROC (ties: the higher median)."""
+    by_l2 = {}
+    for l2 in options.l2_grid:
+        one = replace(options, l2_by_task=tuple((t, l2) for t in TASKS))
+        by_l2[l2] = loso_lr(rows, feats, one)
+    chosen = {
+        task: max(options.l2_grid, key=lambda v: _rank(worst_auroc(by_l2[v], task)))
+        for task in TASKS
+    }
+    return replace(options, l2_by_task=tuple(chosen.items()))
+
+
+def _rank(worst_median: tuple[float, float]) -> tuple[float, float]:
+    return tuple(-1.0 if v != v else v for v in worst_median)  # NaN (no fold) ranks last
+
+
+def train(
+    folder: Path | None, options: TrainOptions
+) -> tuple[dict[Task, Head], list[Row], TrainOptions]:
+    """Every detector's head, the rows (with the shared data read from ``folder``) and the
+    options used: penalties from :func:`choose_l2` unless ``options.l2_by_task`` names them."""
     rows = load_rows(folder)
     feats = featurize(rows, Embedder(options.features))
-    return {task: fit_task(rows, feats, task, options) for task in TASKS}, rows
+    if not options.l2_by_task:
+        options = choose_l2(rows, feats, options)
+    return {task: fit_task(rows, feats, task, options) for task in TASKS}, rows, options
 
 
 def prototypes(embedder: Embedder) -> np.ndarray:
@@ -119,7 +207,7 @@ def save_trained(
         options.features,
         tuple(written.CATEGORY_DESCRIPTIONS),
         prototypes(embedder),
-        {"target_fpr": options.target_fpr},
+        {"target_fpr": options.target_fpr, "l2_by_task": dict(options.l2_by_task)},
     )
     report = evaluate(bundle, rows, featurize(rows, embedder))
     bundle = replace(bundle, meta={**bundle.meta, "training": data_summary(rows, folder)})
