@@ -29,6 +29,7 @@ from perception.vision.postprocess import (
     pick_labels,
     to_regions,
 )
+from perception.vision.reading_evidence import ReadingFusion, load_fusion
 from perception.vision.recognizer import MODEL_NAME, LineOutput, LineRecognizer
 from perception.vision.render import language_templates
 from perception.vision.types import UNKNOWN_LANGUAGE, ImageError, Reading, TextRegion
@@ -124,6 +125,13 @@ class ScriptIdDetector(PpocrDetector):
     def __init__(self, options: VisionOptions, store: ModelStore) -> None:
         super().__init__(options, store)
         self.ckpt = weights.load(weights.resolve(options.weights), options.device)
+        self.fusion = load_fusion() if options.reading_evidence else ReadingFusion()
+
+    @staticmethod
+    def scripts(codes: list[str]) -> list[str]:
+        """The registry script of each language code."""
+        registry = load_registry()
+        return [registry[c].script for c in codes]
 
     @torch.no_grad()
     def probabilities(self, features: torch.Tensor) -> tuple[np.ndarray, list[str]]:
@@ -135,6 +143,7 @@ class ScriptIdDetector(PpocrDetector):
         self, out: LineOutput, owner: np.ndarray, n: int
     ) -> tuple[list[tuple[str, float]], np.ndarray]:
         probs, classes = self.probabilities(out.features)
+        probs = self.fusion.fuse(probs, list(out.texts), self.scripts(classes))
         chosen = best_views(probs, owner, n, len(classes))
         return pick_labels(probs[chosen], classes, self.options.language_threshold), chosen
 

@@ -71,6 +71,9 @@ class VisionOptions:
     threads: CPU threads for onnxruntime and torch (0 = library default).
     read_text: read each region with the PP-OCRv4 recogniser (Chinese, Latin letters, digits);
         regions of other scripts get a note that no reader is installed.
+    reading_evidence: with ``read_text``, a confident reading's scripts weigh in on the
+        language (:mod:`perception.vision.reading_evidence`, calibrated weights); off = the
+        language heads alone.
     """
 
     detector: Literal["mentor", "ppocr", "script-id"] = "mentor"
@@ -86,6 +89,7 @@ class VisionOptions:
     weights: str = ""
     threads: int = 0
     read_text: bool = True
+    reading_evidence: bool = True
 
     def __post_init__(self) -> None:
         check(
