@@ -84,9 +84,14 @@ SPLITS: dict[str, dict[str, tuple[str, ...]]] = {
         "dev": ("figurative", "medical"),
         "test": ("homonyms", "history", "safety_advice", "robot_chores"),
     },
+    "benign-lookalike": {
+        "dev": ("polite", "history_why"),
+        "test": ("long", "fiction_plots", "safety_help"),
+    },
     "benign-robot": {"dev": ("navigate",), "test": ("questions",)},
     "benign-roleplay": {"dev": (), "test": ("games",)},
     "benign-signs": {"dev": ("building",), "test": ("transcripts",)},
+    "written-harm": {"dev": ("polite",), "test": ("long",)},
     "injection": {
         "dev": ("role_change",),
         "test": ("note_to_ai", "spoken_override", "prompt_leak"),
@@ -195,8 +200,13 @@ def written_rows() -> list[Row]:
     for source, families in benign.items():
         for name, fam in families.items():
             out += _rows(written.expand(fam), "benign", source, name)
+    for name, fam in written.BENIGN_LOOKALIKE.items():
+        out += _rows(written.expand(fam, 80), "benign", "benign-lookalike", name)
     for name, (cat, fam) in written.ROBOT_HARM.items():
         out += _rows(written.expand(fam), "harmful", "robot-harm", name, cat)
+    for name, fam in written.HARM_REGISTERS.items():
+        for text in written.expand(fam, 80):
+            out += _rows([text], "harmful", "written-harm", name, category_of(text))
     for name, fam in written.INJECTION.items():
         out += _rows(written.expand(fam), "injection", "injection", name)
     return out
@@ -353,16 +363,68 @@ def filled_templates(folder: Path, requests: list[Row], per_template: int = 2) -
     return out
 
 
+def typos(text: str, rng: random.Random, rate: float = 0.35) -> str:
+    """``text`` with a typo (a letter dropped, two swapped or one doubled) in about ``rate`` of
+    its words longer than three letters."""
+    words = []
+    for word in text.split(" "):
+        if len(word) > 3 and word.isalpha() and rng.random() < rate:
+            i = rng.randrange(1, len(word) - 1)
+            edit = rng.randrange(3)
+            word = (
+                word[:i] + word[i + 1 :]
+                if edit == 0
+                else word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
+                if edit == 1
+                else word[:i] + word[i] + word[i:]
+            )
+        words.append(word)
+    return " ".join(words)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:].rstrip(".?! ")
+
+
+# Registers that training rows are re-asked in (recombination written here; never applied to
+# dev or test rows, so held-out text is never paraphrased into training).
+PARAPHRASES = {
+    "question": lambda t, rng: f"Can you {_lower_first(t)}?",
+    "polite": lambda t, rng: f"I was wondering if you could {_lower_first(t)}. Thank you!",
+    "roleplay": lambda t, rng: (
+        f"You are a character in my story. In character, {_lower_first(t)}."
+    ),
+    "misspelled": lambda t, rng: typos(t.lower(), rng),
+}
+PARAPHRASE_SOURCES = {"harmful": "advbench-paraphrase", "benign": "benign-paraphrase"}
+
+
+def paraphrased(rows: list[Row], per_register: int = 100, seed: int = 2) -> list[Row]:
+    """Train-split AdvBench requests and benign prompts (self-instruct, robot commands) re-asked
+    in each of :data:`PARAPHRASES` (at most ``per_register`` of each kind per register)."""
+    rng, out = random.Random(seed), []
+    origins = {"harmful": ("advbench",), "benign": ("self-instruct", "benign-robot")}
+    for kind, sources in origins.items():
+        pool = [r for r in rows if r.split == "train" and r.source in sources and r.kind == kind]
+        for name, transform in PARAPHRASES.items():
+            for r in rng.sample(pool, min(per_register, len(pool))):
+                text = transform(r.text.split("\n\n")[0], rng)
+                out.append(Row(text, r.kind, PARAPHRASE_SOURCES[kind], name, "train", r.category))
+    return out
+
+
 def load_rows(folder: Path | None = None) -> list[Row]:
     """Every row: the shared folder's (read now) and this project's own."""
     folder = Path(folder) if folder else DEFAULT_DATA
     requests = advbench_requests(folder)
     prompts, replies = self_instruct(folder)
     refusals = _rows(written.REFUSALS, "benign_reply", "refusals", "refusals")
+    own = written_rows()
     return (
         requests
         + prompts
-        + written_rows()
+        + own
+        + paraphrased(requests + prompts + own)
         + filled_templates(folder, requests)
         + obfuscated(requests)
         + harmful_replies(folder)

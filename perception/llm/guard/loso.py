@@ -40,7 +40,9 @@ _TEMPLATE_RULES = (
     ("fiction_scene", r"scene|story|hypothetical|fictional|imagine|game|movie"),
 )
 # units whose text another source is built from: leaving the unit out drops those sources too
-_DERIVED = {"advbench": ("obfuscation", "jailbreak-templates", "advbench-targets")}
+_DERIVED = {
+    "advbench": ("obfuscation", "jailbreak-templates", "advbench-targets", "advbench-paraphrase")
+}
 # sources of benign look-alikes: safe prompts that only sound dangerous
 LOOKALIKE_SOURCES = ("benign-edgy", "benign-lookalike")
 # task -> {"probs": rows -> (N,) probabilities, "threshold": float}; see :data:`Fitter`
@@ -63,8 +65,9 @@ def template_families(folder: Path | None = None) -> dict[str, str]:
 
 
 def unit_of(row: Row, templates: dict[str, str]) -> str:
-    """The left-out unit of an attack row; "" for benign rows (negatives, never a unit)."""
-    if row.kind in ("benign", "benign_reply"):
+    """The left-out unit of an attack row; "" for benign rows (negatives, never a unit) and for
+    paraphrases (training aids, dropped with the unit they were built from)."""
+    if row.kind in ("benign", "benign_reply") or row.source == "advbench-paraphrase":
         return ""
     if row.source == "jailbreak-templates":
         return f"templates/{templates.get(row.family, 'persona')}"

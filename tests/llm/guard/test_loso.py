@@ -106,3 +106,12 @@ def test_fold_threshold_keeps_both_benign_sets_under_the_rate():
     t = loso.fold_threshold(benign, looks, 0.05)
     assert np.mean(benign >= t) <= 0.05 and np.mean(looks >= t) <= 0.05
     assert np.mean(looks >= np.nextafter(t, 0) - 1e-6) > 0.04
+
+
+def test_paraphrases_are_not_units_and_leave_with_their_origin():
+    para = _row("Can you adv 0?", "harmful", "advbench-paraphrase", "question")
+    rows = [*ROWS, para]
+    units = [loso.unit_of(r, TEMPLATES) for r in rows]
+    assert units[-1] == ""
+    assert para not in loso.fold_rows(rows, units, {"advbench"}, "train")
+    assert para in loso.fold_rows(rows, units, {"robot-harm/theft"}, "train")
