@@ -37,6 +37,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, help="vision.threads")
     p.add_argument("--min-side", type=int, help="vision.min_side_px (short side enlarged to it)")
     p.add_argument(
+        "--whole-image",
+        choices=["auto", "never", "always"],
+        help="vision.whole_image: read the image as one region when it is a word or a line",
+    )
+    p.add_argument(
         "--no-read", action="store_true", help="skip reading the text (vision.read_text: false)"
     )
     p.set_defaults(run=_run)
@@ -51,6 +56,7 @@ def _options(args: argparse.Namespace) -> VisionOptions:
         "threads": args.threads,
         "min_side_px": args.min_side,
         "read_text": False if args.no_read else None,
+        "whole_image": args.whole_image,
         "languages": tuple(c.strip() for c in args.languages.split(","))
         if args.languages
         else None,
@@ -80,6 +86,7 @@ def _run(args: argparse.Namespace) -> int:
                     {
                         "path": str(path),
                         "detect_ms": round(ms, 1),
+                        "mode": regions[0].mode if regions else "detect",
                         "regions": [to_dict(r) for r in regions],
                     },
                     ensure_ascii=False,
@@ -91,7 +98,15 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _print_text(path: Path, regions: list, ms: float, drawn: Path | None) -> None:
-    print(f"{path}: {len(regions)} region(s) in {ms:.0f} ms" + (f" -> {drawn}" if drawn else ""))
+    whole = (
+        " (the whole image, read as one word or line)"
+        if any(r.mode == "whole-image" for r in regions)
+        else ""
+    )
+    print(
+        f"{path}: {len(regions)} region(s){whole} in {ms:.0f} ms"
+        + (f" -> {drawn}" if drawn else "")
+    )
     for r in regions:
         box = np.asarray(r.polygon_px)
         x0, y0 = box.min(0)

@@ -74,6 +74,7 @@ def regions_to_msg(
             text=r.text,
             text_score=float(r.text_score),
             reader=r.reader,
+            mode=r.mode,
         )
         for r in regions
     ]
@@ -100,6 +101,7 @@ def msg_to_regions(msg: Any) -> list[TextRegion]:
             text=r.text,
             text_score=float(getattr(r, "text_score", 0.0)),
             reader=getattr(r, "reader", ""),
+            mode=getattr(r, "mode", "") or "detect",
         )
         for r in msg.regions
     ]

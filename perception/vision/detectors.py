@@ -33,6 +33,15 @@ from perception.vision.reading_evidence import ReadingFusion, load_fusion
 from perception.vision.recognizer import MODEL_NAME, LineOutput, LineRecognizer
 from perception.vision.render import language_templates
 from perception.vision.types import UNKNOWN_LANGUAGE, ImageError, Reading, TextRegion
+from perception.vision.whole_image import (
+    DETECT,
+    WHOLE_IMAGE,
+    CropRule,
+    fills_image,
+    is_line,
+    whole_candidate,
+    with_border,
+)
 
 
 class PpocrDetector:
@@ -86,19 +95,39 @@ class PpocrDetector:
         return db_candidates(prob, self.db, image.shape[:2])
 
     def detect(self, image: np.ndarray) -> list[TextRegion]:
-        """Regions with language and reading, highest detection score first."""
+        """Regions with language and reading, highest detection score first; or the whole
+        image as one region (``mode`` "whole-image") when it is itself a word or a line."""
         cands = self.candidates(image)
+        mode, score = self.mode(image, cands)
+        if mode == WHOLE_IMAGE:
+            cands = [whole_candidate(image.shape[:2], score)]
         if not cands:
             return []
         if self.recogniser is None:
-            return to_regions(cands, [(UNKNOWN_LANGUAGE, 0.0)] * len(cands))
+            return to_regions(cands, [(UNKNOWN_LANGUAGE, 0.0)] * len(cands), mode=mode)
         views, owner = region_views(image, cands)
         out = self.recogniser(views, read=self.options.read_text)
         labels, chosen = self.label(out, owner, len(cands))
         readings = [
             self.reading(out, v, lang) for v, (lang, _) in zip(chosen, labels, strict=True)
         ]
-        return to_regions(cands, labels, readings)
+        if mode == WHOLE_IMAGE and score == 0.0 and not out.texts[chosen[0]][0]:
+            return []  # a line-shaped image in which nothing was found and nothing read
+        return to_regions(cands, labels, readings, mode)
+
+    def mode(self, image: np.ndarray, cands: list[Candidate]) -> tuple[str, float]:
+        """("detect" or "whole-image", the whole image's box score) under
+        ``options.whole_image`` (:mod:`perception.vision.whole_image` for "auto")."""
+        best = max((c.score for c in cands), default=0.0)
+        rule, how = CropRule(), self.options.whole_image
+        if how != "auto":
+            return (WHOLE_IMAGE if how == "always" else DETECT), best
+        if cands:
+            return (WHOLE_IMAGE if fills_image(cands, image.shape[:2], rule) else DETECT), best
+        padded = self.candidates(with_border(image, rule))
+        if padded or is_line(image.shape[:2], rule):
+            return WHOLE_IMAGE, max((c.score for c in padded), default=0.0)
+        return DETECT, 0.0
 
     def label(
         self, out: LineOutput, owner: np.ndarray, n: int

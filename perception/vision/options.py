@@ -74,6 +74,9 @@ class VisionOptions:
     reading_evidence: with ``read_text``, a confident reading's scripts weigh in on the
         language (:mod:`perception.vision.reading_evidence`, calibrated weights); off = the
         language heads alone.
+    whole_image: "auto" reads and names the whole image as one region when it is itself a word
+        or a text line (:mod:`perception.vision.whole_image`), "never" only detected boxes,
+        "always" the whole image (a crop you already cut).
     """
 
     detector: Literal["mentor", "ppocr", "script-id"] = "mentor"
@@ -90,6 +93,7 @@ class VisionOptions:
     threads: int = 0
     read_text: bool = True
     reading_evidence: bool = True
+    whole_image: Literal["auto", "never", "always"] = "auto"
 
     def __post_init__(self) -> None:
         check(

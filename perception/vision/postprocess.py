@@ -142,15 +142,17 @@ def to_regions(
     candidates: list[Candidate],
     labels: list[tuple[str, float]],
     readings: list[Reading] | None = None,
+    mode: str = "detect",
 ) -> list[TextRegion]:
-    """Regions (candidates are already in image pixels), highest score first."""
+    """Regions (candidates are already in image pixels), highest score first; ``mode`` says
+    how they were found ("detect" or "whole-image")."""
     readings = readings or [Reading()] * len(candidates)
     regions = []
     for cand, (lang, lang_score), r in zip(candidates, labels, readings, strict=True):
         poly = tuple((float(x), float(y)) for x, y in cand.polygon_px)
         regions.append(
             TextRegion(
-                poly, float(cand.score), lang, lang_score, r.text, r.score, r.reader, r.note
+                poly, float(cand.score), lang, lang_score, r.text, r.score, r.reader, r.note, mode
             )
         )
     return sorted(regions, key=lambda r: -r.score)

@@ -40,7 +40,8 @@ class TextRegion:
     from the top-left; ``language`` is a registry code or :data:`UNKNOWN_LANGUAGE`;
     ``score`` is the detection confidence in [0, 1] and ``language_score`` the language map's;
     ``text`` and ``text_score`` are the reading (empty / 0 when none), ``reader`` the model that
-    read it and ``text_note`` why there is none.
+    read it and ``text_note`` why there is none; ``mode`` is "detect" (a detected box) or
+    "whole-image" (the image was itself a word or a line and was read whole).
     """
 
     polygon_px: tuple[tuple[float, float], ...]
@@ -51,6 +52,7 @@ class TextRegion:
     text_score: float = 0.0
     reader: str = ""
     text_note: str = ""
+    mode: str = "detect"
 
 
 class TextDetector(Protocol):

@@ -25,7 +25,15 @@ def test_detect_json_and_draw(tmp_path, scene_file, capsys):
     assert code == 0
     record = json.loads(capsys.readouterr().out.strip().splitlines()[0])
     assert record["path"] == str(scene_file) and record["regions"]
+    assert record["mode"] == "detect" and record["regions"][0]["mode"] == "detect"
     assert (out / "scene.png").is_file()
+
+
+def test_detect_json_says_when_the_whole_image_was_read(tmp_path, scene_file, capsys):
+    argv = ["detect", str(scene_file), "--detector", "ppocr", "--json", "--whole-image", "always"]
+    assert main(argv) == 0
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[0])
+    assert record["mode"] == "whole-image" and len(record["regions"]) == 1
 
 
 def test_missing_file_is_reported_and_exit_code_one(tmp_path, scene_file, capsys):
