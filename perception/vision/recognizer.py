@@ -45,7 +45,8 @@ LINE_HEIGHT = 48
 MIN_WIDTH = 320  # rapidocr's rec_img_shape width: a batch is never narrower
 MAX_RATIO = 40.0  # a line wider than 40 × its height is squeezed (bounds one frame's batch)
 STEP_PX = 8  # input columns per backbone / CTC step
-BATCH = 64  # most crops in one call
+BATCH = 6  # most crops in one call (rapidocr's too): on the real photos, 1 thread, 64 took
+# 2.5 s per photo and 6 took 1.7 s (bench/results/bench_vision_2threads.txt)
 
 
 def line_crop(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
