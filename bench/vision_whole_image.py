@@ -5,7 +5,8 @@ is cut out along its bounding rectangle (no margin), and the full detector runs 
 ``whole_image`` "never" (detected boxes only) and "auto" (the rule of
 ``perception/vision/whole_image.py``). Per setting: crops with any region, crops read exactly
 (the regions' readings left to right, spaces ignored), crops whose script came out right, and which
-mode ran; and on the 13 whole photos, how often "auto" took the whole image (it should not).
+mode ran; and on the 13 whole photos and 40 rendered scenes, how often "auto" took the whole
+image (it should not).
 
     python bench/vision_whole_image.py [--threads 1]
 """
@@ -21,7 +22,9 @@ import numpy as np
 import torch
 
 from perception.vision.api import VisionOptions, load_detector
+from perception.vision.evaluate import EVAL_SEED_OFFSET
 from perception.vision.photos import PHOTOS, _read_rgb, script_of
+from perception.vision.synth import render_scene
 
 
 def crops() -> list[tuple[np.ndarray, str, str]]:
@@ -74,6 +77,9 @@ def main() -> None:
         for regions in (detector.detect(_read_rgb(p)) for p in photos)
     )
     lines.append(f"whole photos taken whole by 'auto': {took} of {len(photos)}")
+    scenes = [render_scene(EVAL_SEED_OFFSET + i, ["en", "ru", "zh"])[0] for i in range(40)]
+    took = sum(any(r.mode == "whole-image" for r in detector.detect(s)) for s in scenes)
+    lines.append(f"rendered scenes (3-9 words each) taken whole by 'auto': {took} of 40")
     print("\n".join(lines))
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

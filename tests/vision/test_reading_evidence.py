@@ -71,6 +71,7 @@ def test_latin_capitals_on_a_real_boarding_pass_are_named_latin_not_cherokee():
         det = load_detector(VisionOptions(threads=1, reading_evidence=evidence))
         return {r.text: script_of(r.language) for r in det.detect(image) if r.text}
 
-    assert named(True).get("BOARDING") == "latin"
+    fused = named(True)
+    assert fused.get("BOARDING") == "latin" and fused.get("PASS") == "latin"
     # MENTOR alone names these capitals Cherokee, so they are not even read
     assert named(False).get("BOARDING") != "latin"
