@@ -30,7 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="prompt",
         help="prompt: into the LLM; reply: out of it; context: heard or read by the robot",
     )
-    chk.add_argument("--bundle", default="guard-minilm", help="bundled name or .pt path")
+    chk.add_argument(
+        "--bundle", help="bundled name or .pt path (default: the bundled guard-minilm-hybrid)"
+    )
     chk.add_argument("--gradient-cuff", action="store_true", help="also run Gradient Cuff (slow)")
     chk.add_argument("--adapter", default="", help="Gradient Cuff's LLM adapter (card name)")
     chk.set_defaults(run=_check)
@@ -38,7 +40,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ev = gsub.add_parser("eval", help="AUROC / TPR per detector and source, over-flag, latency")
     ev.add_argument("data", type=Path, help="guard data folder, or a .jsonl of {text, label}")
     ev.add_argument("--split", choices=["dev", "test"], default="test")
-    ev.add_argument("--bundle", default="guard-minilm", help="bundled name or .pt path")
+    ev.add_argument(
+        "--bundle", help="bundled name or .pt path (default: the bundled guard-minilm-hybrid)"
+    )
     ev.add_argument("--llm", action="store_true", help="also the guarded LLM's refusal table")
     ev.add_argument(
         "--loso",
@@ -61,14 +65,41 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
     ex = gsub.add_parser("export", help="ONNX feature model + parity with torch")
     ex.add_argument("out", type=Path, help="the .onnx file to write (a .json manifest beside)")
-    ex.add_argument("--bundle", default="guard-minilm", help="bundled name or .pt path")
+    ex.add_argument(
+        "--bundle", help="bundled name or .pt path (default: the bundled guard-minilm-hybrid)"
+    )
     ex.set_defaults(run=_export)
 
     tr = gsub.add_parser("train", help="retrain the detectors and write the bundle + card")
     tr.add_argument("--data", type=Path, help="guard data folder (default ../shared/data/guard)")
-    tr.add_argument("--out", type=Path, help="bundle path (default: the bundled guard-minilm.pt)")
+    tr.add_argument(
+        "--out", type=Path, help="bundle path (default: the bundled LR bundle guard-minilm.pt)"
+    )
     tr.add_argument("--target-fpr", type=float, default=0.02, help="threshold FPR on benign dev")
     tr.set_defaults(run=_train)
+
+    ft = gsub.add_parser("finetune", help="fine-tune MiniLM's top layers as the detectors")
+    ft.add_argument("--data", type=Path, help="guard data folder (default ../shared/data/guard)")
+    ft.add_argument(
+        "--out", type=Path, help="bundle path (default: the bundled guard-minilm-hybrid.pt)"
+    )
+    ft.add_argument("--epochs", type=int, default=3, help="passes over the training rows")
+    ft.add_argument("--layers", type=int, default=2, help="top MiniLM layers to fine-tune")
+    ft.add_argument("--loso", type=int, default=0, help="first a left-out table in N+1 folds")
+    ft.add_argument("--save-loso", type=Path, help="write that table to PATH.txt and PATH.json")
+    ft.add_argument(
+        "--tuned-detectors",
+        default="harmful,reply",
+        help="detectors that read the tuned logits; the rest keep LR heads on frozen features",
+    )
+    ft.set_defaults(run=_finetune)
+
+
+def _detector_options(args: argparse.Namespace):
+    """The detectors' options with the --bundle given, else the default bundle."""
+    from perception.llm.guard.detectors import DetectorOptions
+
+    return DetectorOptions(bundle=args.bundle) if args.bundle else DetectorOptions()
 
 
 def read_texts(args: argparse.Namespace) -> list[str]:
@@ -90,12 +121,11 @@ def read_texts(args: argparse.Namespace) -> list[str]:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from perception.llm.guard.detectors import DetectorOptions
     from perception.llm.guard.screen import Screen, ScreenOptions
 
     texts = read_texts(args)
     options = ScreenOptions(
-        DetectorOptions(bundle=args.bundle), gradient_cuff=args.gradient_cuff, adapter=args.adapter
+        _detector_options(args), gradient_cuff=args.gradient_cuff, adapter=args.adapter
     )
     screen = Screen(options)
     refused = 0
@@ -120,10 +150,11 @@ def _check(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from perception.llm.guard import evaluate as ev
     from perception.llm.guard.data import load_rows
-    from perception.llm.guard.detectors import DetectorOptions, Detectors
+    from perception.llm.guard.detectors import Detectors
+    from perception.llm.guard.features import FEATURE_DIM
     from perception.llm.guard.train import featurize
 
-    detectors = Detectors(DetectorOptions(bundle=args.bundle))
+    detectors = Detectors(_detector_options(args))
     if args.data.suffix == ".jsonl":
         print(ev.format_external(ev.evaluate_external(detectors, args.data)))
     else:
@@ -134,7 +165,7 @@ def _eval(args: argparse.Namespace) -> int:
         texts = [r.text for r in rows if r.split == args.split and r.kind == "benign"][:60]
         print(_latency(detectors, texts))
         if args.loso:
-            print(_loso(rows, feats, detectors.bundle.meta, args.save_loso))
+            print(_loso(rows, feats[:, :FEATURE_DIM], detectors.bundle.meta, args.save_loso))
     if args.llm:
         from perception.llm.safety import format_refusals, refusal_table
 
@@ -143,13 +174,20 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _loso(rows, feats, meta: dict, save: Path | None) -> str:
-    """The LR recipe's left-out table with the bundle's penalties (chosen anew if it has none)."""
-    from perception.llm.guard.loso import format_loso, loso_json
+    """The LR recipe's left-out table over frozen features, with the bundle's penalties (chosen
+    anew if it has none); a hybrid bundle's tuned part has its own table (`guard finetune
+    --loso`)."""
     from perception.llm.guard.train import TrainOptions, choose_l2, loso_lr
 
     options = TrainOptions(l2_by_task=tuple(meta.get("l2_by_task", {}).items()))
     options = options if options.l2_by_task else choose_l2(rows, feats, options)
-    report = loso_lr(rows, feats, options)
+    return _write_loso(loso_lr(rows, feats, options), save)
+
+
+def _write_loso(report, save: Path | None) -> str:
+    """The table's text, also written to ``save``.txt and .json when given."""
+    from perception.llm.guard.loso import format_loso, loso_json
+
     text = format_loso(report)
     if save:
         save.parent.mkdir(parents=True, exist_ok=True)
@@ -171,25 +209,51 @@ def _latency(detectors, texts: list[str]) -> str:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from perception.llm.guard.detectors import DEFAULT_BUNDLE, WEIGHTS_DIR
+    from perception.llm.guard.detectors import LR_BUNDLE, WEIGHTS_DIR
     from perception.llm.guard.evaluate import format_report
     from perception.llm.guard.train import TrainOptions, save_trained, train
 
     options = TrainOptions(target_fpr=args.target_fpr)
     heads, rows, options = train(args.data, options)
-    out = args.out or WEIGHTS_DIR / f"{DEFAULT_BUNDLE}.pt"
+    out = args.out or WEIGHTS_DIR / f"{LR_BUNDLE}.pt"
     report = save_trained(heads, rows, args.data, options, out)
     print(format_report(report))
     print(f"wrote {out} and {out.with_suffix('.yaml')}", file=sys.stderr)
     return 0
 
 
+def _finetune(args: argparse.Namespace) -> int:
+    from perception.llm.guard import finetune as ft
+    from perception.llm.guard.detectors import DEFAULT_BUNDLE, WEIGHTS_DIR
+    from perception.llm.guard.evaluate import format_report
+    from perception.llm.guard.features import Embedder
+    from perception.llm.guard.loso import run_loso, spread_groups
+    from perception.llm.guard.train import TrainOptions, train
+
+    options = ft.FinetuneOptions(features=ft.tuned_features(args.layers), epochs=args.epochs)
+    lr_heads, rows, lr_options = train(args.data, TrainOptions())
+    cache = ft.BottomCache(Embedder(), args.layers)
+    if args.loso:
+        recipe = f"MiniLM top {args.layers} layers fine-tuned, {args.epochs} epochs"
+        groups = spread_groups(rows, args.loso)
+        report = run_loso(rows, ft.tuned_fitter(cache, options), recipe, groups)
+        print(_write_loso(report, args.save_loso))
+    net, tuned_heads = ft.finetune(rows, cache, options)
+    use = tuple(args.tuned_detectors.split(","))
+    heads = ft.hybrid_heads(lr_heads, tuned_heads, use)
+    meta = {"tuned_detectors": list(use), "l2_by_task": dict(lr_options.l2_by_task)}
+    out = args.out or WEIGHTS_DIR / f"{DEFAULT_BUNDLE}.pt"
+    print(format_report(ft.save_hybrid(net, heads, rows, args.data, options, meta, out)))
+    print(f"wrote {out} and {out.with_suffix('.yaml')}", file=sys.stderr)
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
     from perception.llm.guard import written
-    from perception.llm.guard.detectors import DetectorOptions, Detectors
+    from perception.llm.guard.detectors import Detectors
     from perception.llm.guard.export import export_embedder, parity
 
-    detectors = Detectors(DetectorOptions(bundle=args.bundle))
+    detectors = Detectors(_detector_options(args))
     path = export_embedder(detectors.embedder, args.out)
     texts = [t for fam in written.INJECTION.values() for t in written.expand(fam, 2)]
     texts += [t for fam in written.BENIGN_EDGY.values() for t in written.expand(fam, 2)]

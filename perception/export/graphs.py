@@ -245,7 +245,7 @@ def export_mapper_graph(mentor, path: Path) -> Path:
 def guard_graphs(out: Path, store: ModelStore) -> list[Graph | Skipped]:
     """MiniLM + pooling of the guard detectors on two prompts, against torch."""
     from perception.llm.guard.detectors import Detectors
-    from perception.llm.guard.export import _Pooled, export_embedder
+    from perception.llm.guard.export import export_embedder
 
     detectors = Detectors(store=store)
     embedder = detectors.embedder
@@ -260,7 +260,7 @@ def guard_graphs(out: Path, store: ModelStore) -> list[Graph | Skipped]:
 
     def parity(graph: Path) -> float:
         with torch.no_grad():
-            want = _Pooled(embedder.model)(torch.from_numpy(ids), torch.from_numpy(mask))
+            want = embedder.net(torch.from_numpy(ids), torch.from_numpy(mask))
         return _max_diff(_ort(graph, feeds), [want.numpy()])
 
     source = Path(store.resolve(embedder.options.model))

@@ -153,12 +153,12 @@ def test_onnx_feature_model_matches_torch(screen, tmp_path):
 @pytest.mark.model
 def test_onnx_runtime_embedder_is_cached_by_manifest_and_gives_the_same_scores(screen, tmp_path):
     from perception.export.manifest import read_manifest
-    from perception.llm.guard.export import load_onnx_embedder
+    from perception.llm.guard.export import graph_path, load_onnx_embedder
     from perception.models.store import ModelStore
 
     torch_embedder = screen.detectors.embedder
     onnx = load_onnx_embedder(torch_embedder, ModelStore(), folder=tmp_path)
-    graph = tmp_path / "guard_embedder.onnx"
+    graph = graph_path(torch_embedder, tmp_path)
     written_ns = graph.stat().st_mtime_ns
     assert onnx.providers == ("CPUExecutionProvider",)
     assert read_manifest(graph).source_sha256  # the cache is keyed by the weights' checksum

@@ -26,7 +26,10 @@ from perception.models.store import ModelStore
 
 FORMAT = "perception-guard/1"
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-DEFAULT_BUNDLE = "guard-minilm"
+# the default: LR heads for jailbreak and injection, fine-tuned logits for harmful and reply,
+# chosen per detector by the worst left-out source (docs/llm-and-guard.md)
+DEFAULT_BUNDLE = "guard-minilm-hybrid"
+LR_BUNDLE = "guard-minilm"  # LR heads over frozen MiniLM only (the baseline)
 TRAIN_HINT = "retrain it with `perception guard train`"
 Direction = Literal["prompt", "reply", "context"]
 # which detectors read which text: a prompt to the LLM, the LLM's reply, or text the robot heard or
@@ -44,10 +47,10 @@ class GuardError(PerceptionError):
 
 @dataclass(frozen=True)
 class DetectorOptions:
-    """bundle: a bundled name (``guard-minilm``) or a ``.pt`` path; max_chars: longest text
-    checked (a longer one is a GuardError, not a pass); detectors: which may run; runtime: where
-    the MiniLM feature model runs (``onnxruntime`` exports it into the store on first use; the
-    heads are numpy either way)."""
+    """bundle: a bundled name (``guard-minilm-hybrid``, ``guard-minilm``) or a ``.pt`` path;
+    max_chars: longest text checked (a longer one is a GuardError, not a pass); detectors: which
+    may run; runtime: where the MiniLM feature model runs (``onnxruntime`` exports it into the
+    store on first use; the heads are numpy either way)."""
 
     bundle: str = DEFAULT_BUNDLE
     max_chars: int = 20000
@@ -71,13 +74,16 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Bundle:
-    """Loaded heads with their feature options and the harm-category prototypes."""
+    """Loaded heads with their feature options, the harm-category prototypes and, for a
+    fine-tuned encoder, its tuned parameters (``tuned``: :class:`~.features.Tuned` state-dict
+    entries, float16; empty for frozen MiniLM)."""
 
     heads: dict[str, Head]
     features: FeatureOptions
     categories: tuple[str, ...] = ()
     prototypes: np.ndarray = field(default_factory=lambda: np.zeros((0, 384), np.float32))
     meta: dict = field(default_factory=dict)
+    tuned: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 def save_bundle(path: Path, bundle: Bundle) -> None:
@@ -96,6 +102,7 @@ def save_bundle(path: Path, bundle: Bundle) -> None:
         "categories": list(bundle.categories),
         "prototypes": torch.from_numpy(bundle.prototypes),
         "meta": bundle.meta,
+        "tuned": dict(bundle.tuned),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(payload, path)
@@ -115,6 +122,7 @@ def load_bundle(path: Path) -> Bundle:
         tuple(payload["categories"]),
         payload["prototypes"].numpy(),
         dict(payload["meta"]),
+        dict(payload.get("tuned", {})),
     )
 
 
@@ -133,7 +141,7 @@ class Detectors:
         self.bundle = load_bundle(bundle_path(self.options.bundle))
         missing = sorted(set(self.options.detectors) - set(self.bundle.heads))
         check(not missing, f"detectors {missing} are not in bundle {self.options.bundle!r}")
-        self.embedder = Embedder(self.bundle.features, store)
+        self.embedder = Embedder(self.bundle.features, store, self.bundle.tuned)
         self.providers: tuple[str, ...] = ("torch:cpu",)
         if self.options.runtime == "onnxruntime":
             from perception.llm.guard.export import load_onnx_embedder

@@ -1,10 +1,11 @@
 """ONNX export of the detectors' feature model, and an onnxruntime embedder with the same
 interface, for targets without torch.
 
-Owns the exported graph (MiniLM + mean pooling + L2 normalisation: ``input_ids``,
-``attention_mask`` (B, T) int64 → ``embedding`` (B, 384) float32, dynamic batch and length), its
-manifest (opset, source checksum, package versions) and the parity check against torch. The heads
-are a few hundred numbers and run in numpy on either runtime.
+Owns the exported graph (the embedder's ``net``: MiniLM + mean pooling + L2 normalisation, and
+for a fine-tuned bundle its tuned layers and one logit per detector: ``input_ids``,
+``attention_mask`` (B, T) int64 → ``embedding`` (B, 384 [+ detectors]) float32, dynamic batch
+and length), its manifest (opset, source checksum, package versions) and the parity check
+against torch. The heads (Platt and threshold over features) run in numpy on either runtime.
 """
 
 from __future__ import annotations
@@ -16,30 +17,21 @@ import numpy as np
 import torch
 
 from perception import __version__
-from perception.llm.guard.features import Embedder
+from perception.llm.guard.features import EMBED_DIM, Embedder
 from perception.llm.guard.heads import Head
 from perception.models.store import ModelStore, sha256_path
 
 OPSET = 17
 
 
-class _Pooled(torch.nn.Module):
-    """MiniLM → mean pooling over real tokens → L2 normalisation (as Embedder.embed_windows)."""
-
-    def __init__(self, encoder: torch.nn.Module) -> None:
-        super().__init__()
-        self.encoder = encoder
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        mask = attention_mask[..., None].to(hidden.dtype)  # (B, T, 1)
-        pooled = (hidden * mask).sum(1) / mask.sum(1)
-        return torch.nn.functional.normalize(pooled, dim=-1)  # (B, 384)
+def feature_width(embedder: Embedder) -> int:
+    """Width of one window's output: 384, or 384 + one logit per detector when fine-tuned."""
+    return EMBED_DIM + (embedder.options.tasks if embedder.options.kind == "hybrid" else 0)
 
 
 def export_embedder(embedder: Embedder, path: Path) -> Path:
     """Write the pooled encoder to ``path`` (.onnx) and a manifest beside it (.json)."""
-    module = _Pooled(embedder.model).eval()
+    module = embedder.net.eval()
     ids = torch.tensor([embedder.windows("an example sentence to trace")[0]])
     mask = torch.ones_like(ids)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,7 +53,7 @@ def export_embedder(embedder: Embedder, path: Path) -> Path:
         "source": embedder.options.model,
         "precision": "float32",
         "inputs": {"input_ids": ["batch", "tokens"], "attention_mask": ["batch", "tokens"]},
-        "outputs": {"embedding": ["batch", 384]},
+        "outputs": {"embedding": ["batch", feature_width(embedder)]},
     }
     path.with_suffix(".json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return path
@@ -74,6 +66,7 @@ class OnnxEmbedder(Embedder):
         from perception.runtime import ort_session
 
         self.options, self.tokenizer = torch_embedder.options, torch_embedder.tokenizer
+        self.tuned_key = torch_embedder.tuned_key
         opened = ort_session(onnx_path, "cpu", threads)
         self.session, self.providers = opened.session, opened.providers
 
@@ -90,6 +83,13 @@ class OnnxEmbedder(Embedder):
         return np.concatenate(out, axis=0)
 
 
+def graph_path(embedder: Embedder, folder: Path) -> Path:
+    """The cached graph of ``embedder`` in ``folder``; a hybrid bundle's is named by its tuned
+    weights' checksum, so graphs of two bundles never stand in for each other."""
+    tuned = f"-{embedder.tuned_key}" if embedder.tuned_key else ""
+    return folder / f"guard_embedder{tuned}.onnx"
+
+
 def load_onnx_embedder(
     embedder: Embedder, store: ModelStore, threads: int = 1, folder: Path | None = None
 ) -> OnnxEmbedder:
@@ -100,7 +100,7 @@ def load_onnx_embedder(
     given = Path(embedder.options.model)
     source = given if given.is_dir() else Path(store.resolve(embedder.options.model))
     folder = folder or store.home / "export" / "guard"
-    path, sha = folder / "guard_embedder.onnx", sha256_path(source)
+    path, sha = graph_path(embedder, folder), sha256_path(source)
     if not graphs_current([path], sha):
         export_embedder(embedder, path)
         rebuild = f"perception export --target cpu --models guard --out {folder}"

@@ -85,8 +85,10 @@ def fit_platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 def threshold_at_fpr(negative_scores: np.ndarray, fpr: float) -> float:
     """The lowest threshold at which at most ``fpr`` of ``negative_scores`` are >= it."""
-    ranked = np.sort(np.asarray(negative_scores, dtype=np.float64))[::-1]
+    scores = np.asarray(negative_scores)
+    ranked = np.sort(scores.astype(np.result_type(scores.dtype, np.float32)))[::-1]
     allowed = int(np.floor(fpr * len(ranked)))
     if allowed >= len(ranked):
         return 0.0
-    return float(np.nextafter(ranked[allowed], np.inf))
+    # the next value up in the scores' own precision: float32 scores compare in float32
+    return float(np.nextafter(ranked[allowed], ranked.dtype.type(np.inf)))

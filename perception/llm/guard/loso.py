@@ -243,3 +243,34 @@ def loso_json(report: LosoReport) -> str:
     payload = asdict(report)
     text = json.dumps(payload, indent=1, allow_nan=True)
     return re.sub(r"\bNaN\b", "null", text)
+
+
+def spread_groups(rows: list[Row], k: int, templates: dict[str, str] | None = None) -> list[set]:
+    """Units in ``k`` + 1 folds for a recipe too slow to fit once per unit: AdvBench alone (its
+    fold drops every source built from it), the rest dealt round-robin in sorted order, so one
+    detector's units fall in different folds."""
+    templates = template_families() if templates is None else templates
+    _, by_unit = units_of(rows, templates)
+    rest = sorted(u for u in by_unit if u != "advbench")
+    groups = [set(rest[i::k]) for i in range(k)]
+    return [{"advbench"}, *[g for g in groups if g]] if "advbench" in by_unit else groups
+
+
+def format_comparison(reports: dict[str, LosoReport]) -> str:
+    """Units side by side: AUROC / TPR@5% of each named report, then each one's worst units."""
+    names = list(reports)
+    keyed = [{(r.detector, r.unit): r for r in rep.rows} for rep in reports.values()]
+    header = f"{'detector':10} {'left-out source':34}" + "".join(f" {n[:17]:>17}" for n in names)
+    lines = ["AUROC / TPR@5% of each recipe on the same left-out units", "", header]
+    for key in sorted(set().union(*keyed)):
+        cells = [k.get(key) for k in keyed]
+        lines.append(
+            f"{key[0]:10} {key[1]:34}"
+            + "".join(
+                f" {c.auroc:8.3f} {c.tpr_at_5_fpr:8.3f}" if c else f" {'-':>17}" for c in cells
+            )
+        )
+    lines.append("")
+    for name, rep in reports.items():
+        lines += [f"{name}:"] + [f"  {_summary(rep, d)}" for d in TASK_KINDS]
+    return "\n".join(lines)

@@ -55,6 +55,11 @@ def featurize(rows: list[Row], embedder: Embedder, cache: Path | None = None) ->
     features per feature model and window) when there, embedded and added to it when not."""
     texts = [r.text for r in rows]
     name = f"{Path(embedder.options.model).name}-{embedder.options.window_tokens}"
+    name += (
+        f"-{embedder.options.kind}-{embedder.tuned_key}"
+        if getattr(embedder, "tuned_key", "")
+        else ""
+    )
     cache = cache or default_home() / "guard" / f"features-{name}.npz"
     known: dict[str, np.ndarray] = {}
     if cache.is_file():
@@ -200,15 +205,20 @@ def save_trained(
     options: TrainOptions,
     out: Path,
 ) -> GuardReport:
-    """Write the bundle and its card (with the test report's figures) to ``out`` (.pt)."""
+    """Write the LR bundle and its card (with the test report's figures) to ``out`` (.pt)."""
     embedder = Embedder(options.features)
-    bundle = Bundle(
-        dict(heads),
-        options.features,
-        tuple(written.CATEGORY_DESCRIPTIONS),
-        prototypes(embedder),
-        {"target_fpr": options.target_fpr, "l2_by_task": dict(options.l2_by_task)},
-    )
+    meta = {"target_fpr": options.target_fpr, "l2_by_task": dict(options.l2_by_task)}
+    bundle = Bundle(dict(heads), options.features, meta=meta)
+    return save_bundle_and_card(bundle, embedder, rows, folder, out)
+
+
+def save_bundle_and_card(
+    bundle: Bundle, embedder: Embedder, rows: list[Row], folder: Path | None, out: Path
+) -> GuardReport:
+    """Add the category prototypes (``embedder``'s) and the training note to ``bundle``, report
+    it on the test split, write it and its card to ``out``."""
+    categories = tuple(written.CATEGORY_DESCRIPTIONS)
+    bundle = replace(bundle, categories=categories, prototypes=prototypes(embedder))
     report = evaluate(bundle, rows, featurize(rows, embedder))
     bundle = replace(bundle, meta={**bundle.meta, "training": data_summary(rows, folder)})
     save_bundle(out, bundle)
@@ -233,9 +243,12 @@ def write_card(path: Path, report: GuardReport, bundle: Bundle) -> Path:
         "task": "text-classification",
         "description": (
             "compact guardrail detectors (harmful request with six categories, jailbreak, prompt "
-            "injection, harmful reply): logistic-regression heads over frozen all-MiniLM-L6-v2 "
-            "features, Platt-calibrated on dev, thresholds at "
-            f"{bundle.meta['target_fpr']:.0%} FPR on benign dev texts"
+            "injection, harmful reply): "
+            + bundle.meta.get(
+                "recipe", "logistic-regression heads over frozen all-MiniLM-L6-v2 features"
+            )
+            + f", Platt-calibrated on dev, thresholds at {bundle.meta['target_fpr']:.0%} FPR on "
+            "benign dev texts and on benign dev look-alikes"
         ),
         "format": FORMAT,
         "entry": path.name,

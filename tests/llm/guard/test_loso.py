@@ -115,3 +115,20 @@ def test_paraphrases_are_not_units_and_leave_with_their_origin():
     assert units[-1] == ""
     assert para not in loso.fold_rows(rows, units, {"advbench"}, "train")
     assert para in loso.fold_rows(rows, units, {"robot-harm/theft"}, "train")
+
+
+def test_spread_groups_puts_advbench_alone_and_every_unit_in_one_fold():
+    groups = loso.spread_groups(ROWS, 2, TEMPLATES)
+    assert groups[0] == {"advbench"}
+    units = [u for g in groups for u in g]
+    assert len(units) == len(set(units)) == 6
+    assert not any({"robot-harm/physical", "robot-harm/theft"} <= g for g in groups)
+
+
+def test_comparison_lines_up_the_same_units():
+    a = loso.run_loso(ROWS, _fitter([]), "a", templates=TEMPLATES)
+    b = loso.run_loso(ROWS, _fitter([]), "b", loso.spread_groups(ROWS, 2, TEMPLATES), TEMPLATES)
+    text = loso.format_comparison({"per unit": a, "grouped": b})
+    line = next(x for x in text.splitlines() if "robot-harm/theft" in x)
+    assert line.split()[2:] == ["1.000", "1.000", "1.000", "1.000"]
+    assert "per unit:" in text and "grouped:" in text
