@@ -1,5 +1,6 @@
-"""Evaluating the detectors on a held-out split: per detector, per data source, the over-flag
-rate on benign-but-edgy prompts, and the harm-category agreement.
+"""Evaluating the detectors on a held-out split: per detector (with the calibration error of its
+probabilities), per data source, the over-flag rate on benign look-alikes, and the
+harm-category agreement.
 
 Owns the report and its text table. Positive sources are scored by AUROC against all negatives of
 the detector's task in the split; negative sources by the share flagged at the detector's
@@ -16,9 +17,8 @@ import numpy as np
 
 from perception.llm.guard.data import TASK_KINDS, Row, Split, category_of, task_rows
 from perception.llm.guard.detectors import DIRECTIONS, Bundle
-from perception.llm.guard.metrics import auroc, flag_rate, tpr_at_fpr
-
-EDGY_SOURCE = "benign-edgy"
+from perception.llm.guard.loso import LOOKALIKE_SOURCES
+from perception.llm.guard.metrics import auroc, calibration_error, flag_rate, tpr_at_fpr
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class DetectorFigure:
     tpr_at_threshold: float
     fpr_at_threshold: float
     worst_source: str
+    calibration_error: float = float("nan")  # ECE of the probabilities on this split
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class GuardReport:
     split: str
     detectors: tuple[DetectorFigure, ...]
     sources: tuple[SourceFigure, ...]
-    overflag: float  # share of benign-but-edgy prompts that any prompt detector flags
+    overflag: float  # share of held-out benign look-alikes that any prompt detector flags
     overflag_count: int
     overflag_by_detector: dict[str, float]
     category_agreement: float  # prototype category = keyword category, AdvBench rows in split
@@ -94,12 +95,13 @@ def _detector(bundle: Bundle, rows, feats, index, task: str, split: Split):
         flag_rate(pos, head.threshold),
         flag_rate(neg, head.threshold),
         worst.source if worst else "",
+        calibration_error(s, y),
     )
     return figure, sources
 
 
 def _overflag(bundle: Bundle, rows, feats, index, split: Split) -> tuple[float, int, dict]:
-    edgy = [index[id(r)] for r in rows if r.source == EDGY_SOURCE and r.split == split]
+    edgy = [index[id(r)] for r in rows if r.source in LOOKALIKE_SOURCES and r.split == split]
     x = feats[edgy]
     flags = {d: bundle.heads[d].prob(x) >= bundle.heads[d].threshold for d in DIRECTIONS["prompt"]}
     any_flag = np.logical_or.reduce(list(flags.values())) if len(x) else np.zeros(0, bool)
@@ -147,13 +149,14 @@ def format_report(report: GuardReport) -> str:
         "calibration or thresholds)",
         "",
         f"{'detector':10} {'pos':>5} {'neg':>5} {'AUROC':>6} {'TPR@1%':>7} {'TPR@5%':>7} "
-        f"{'thresh':>7} {'TPR@t':>6} {'FPR@t':>6}  worst source",
+        f"{'thresh':>7} {'TPR@t':>6} {'FPR@t':>6} {'ECE':>5}  worst source",
     ]
     for d in report.detectors:
         lines.append(
             f"{d.detector:10} {d.positives:5d} {d.negatives:5d} {d.auroc:6.3f} "
             f"{d.tpr_at_1_fpr:7.3f} {d.tpr_at_5_fpr:7.3f} {d.threshold:7.3f} "
-            f"{d.tpr_at_threshold:6.3f} {d.fpr_at_threshold:6.3f}  {d.worst_source}"
+            f"{d.tpr_at_threshold:6.3f} {d.fpr_at_threshold:6.3f} {d.calibration_error:5.3f}  "
+            f"{d.worst_source}"
         )
     lines += ["", f"{'detector':10} {'source':32} {'n':>5} {'AUROC':>6} {'flagged':>8}"]
     for s in report.sources:
@@ -163,7 +166,8 @@ def format_report(report: GuardReport) -> str:
     by = ", ".join(f"{k} {v:.3f}" for k, v in report.overflag_by_detector.items())
     lines += [
         "",
-        f"over-flag on benign-but-edgy prompts: {report.overflag:.3f} of {report.overflag_count} "
+        f"over-flag on benign look-alikes ({', '.join(LOOKALIKE_SOURCES)}): "
+        f"{report.overflag:.3f} of {report.overflag_count} "
         f"(any prompt detector; {by})",
         f"harm category (prototype) agrees with the keyword category: "
         f"{report.category_agreement:.3f} of the split's AdvBench requests",

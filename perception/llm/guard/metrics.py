@@ -1,4 +1,5 @@
-"""Detector metrics: AUROC and the true-positive rate at a false-positive rate.
+"""Detector metrics: AUROC, the true-positive rate at a false-positive rate, and the expected
+calibration error of probabilities.
 
 Scores are "higher = flag"; ties count half (the Mann-Whitney form of the AUROC).
 """
@@ -45,3 +46,18 @@ def tpr_at_fpr(positive: np.ndarray, negative: np.ndarray, fpr: float) -> float:
 def flag_rate(scores: np.ndarray, threshold: float) -> float:
     """Fraction of ``scores`` at or above ``threshold`` (nan if empty)."""
     return float(np.mean(np.asarray(scores) >= threshold)) if len(scores) else float("nan")
+
+
+def calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error: the count-weighted mean |mean probability - positive share|
+    over ``bins`` equal-width probability bins (nan if empty)."""
+    p, y = np.asarray(probs, np.float64), np.asarray(labels, np.float64)
+    if not len(p):
+        return float("nan")
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    gaps = [
+        abs(p[which == b].mean() - y[which == b].mean()) * np.sum(which == b)
+        for b in range(bins)
+        if np.any(which == b)
+    ]
+    return float(np.sum(gaps) / len(p))

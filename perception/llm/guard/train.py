@@ -236,8 +236,9 @@ def write_card(path: Path, report: GuardReport, bundle: Bundle) -> Path:
             f"{d.detector}.test_tpr_at_5_fpr": round(d.tpr_at_5_fpr, 4),
             f"{d.detector}.threshold": round(d.threshold, 6),
             f"{d.detector}.test_fpr_at_threshold": round(d.fpr_at_threshold, 4),
+            f"{d.detector}.test_calibration_error": round(d.calibration_error, 4),
         }
-    metrics["benign_edgy.test_overflag"] = round(report.overflag, 4)
+    metrics["lookalikes.test_overflag"] = round(report.overflag, 4)
     card = {
         "name": path.stem,
         "task": "text-classification",
