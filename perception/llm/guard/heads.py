@@ -73,9 +73,12 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float) -> Head:
 def fit_platt(logits: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(a, b) of p = sigmoid(a·z + b) that minimise the log-loss on dev against Platt's (1999)
     smoothed targets (N+ + 1) / (N+ + 2) and 1 / (N- + 2), so that separable dev data gives a
-    finite slope instead of probabilities saturated at 0 and 1."""
-    z = torch.from_numpy(logits.astype(np.float32))
+    finite slope instead of probabilities saturated at 0 and 1; (1, 0) when ``y`` has one class
+    (a fit there could flip the sign and turn the ranking upside down)."""
     pos, neg = float(y.sum()), float(len(y) - y.sum())
+    if not pos or not neg:  # one class only (a fold whose dev split lacks positives): no fit
+        return 1.0, 0.0
+    z = torch.from_numpy(logits.astype(np.float32))
     targets = np.where(y > 0, (pos + 1) / (pos + 2), 1 / (neg + 2))
     ys = torch.from_numpy(targets.astype(np.float32))
     a, b = torch.ones(1, requires_grad=True), torch.zeros(1, requires_grad=True)

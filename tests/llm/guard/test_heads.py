@@ -24,3 +24,8 @@ def test_threshold_on_float32_scores_flags_at_most_the_rate():
     t = threshold_at_fpr(scores, 0.05)
     assert np.mean(scores >= t) <= 0.05  # compared in float32, as callers do
     assert np.mean(scores >= np.float32(np.sort(scores)[-8])) == 8 / 150
+
+
+def test_platt_without_positives_keeps_the_logits_order():
+    a, b = fit_platt(np.array([-1.0, 0.0, 2.0]), np.array([0, 0, 0]))
+    assert (a, b) == (1.0, 0.0)
