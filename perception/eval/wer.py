@@ -4,8 +4,8 @@ Corpus WER is total edits over total reference words (not a mean of per-utteranc
 The default normalisation is light and language-neutral: Unicode case folding, punctuation
 removed, whitespace collapsed. For English, :func:`normalizer_for` returns openai-whisper's
 English normaliser (spelled-out numbers, contractions, British/American spellings), the usual
-choice for reporting Whisper WER. Scripts without spaces between words are scored per character
-by passing ``unit="char"``.
+choice for reporting Whisper WER, and its basic normaliser for other languages. Scripts without
+spaces between words are scored per character by passing ``unit="char"``.
 """
 
 from __future__ import annotations
@@ -25,13 +25,12 @@ def normalize(text: str) -> str:
 
 
 def normalizer_for(language: str) -> Callable[[str], str]:
-    """openai-whisper's English normaliser for ``"en"``, else :func:`normalize`."""
-    if language == "en":
-        from whisper.normalizers import EnglishTextNormalizer
+    """openai-whisper's English normaliser for ``"en"``, its basic one (markup and symbols
+    dropped, diacritics kept) for any other language, each followed by :func:`normalize`."""
+    from whisper.normalizers import BasicTextNormalizer, EnglishTextNormalizer
 
-        english = EnglishTextNormalizer()
-        return lambda text: normalize(english(text))
-    return normalize
+    whisper = EnglishTextNormalizer() if language == "en" else BasicTextNormalizer()
+    return lambda text: normalize(whisper(text))
 
 
 def edit_distance(ref: list[str], hyp: list[str]) -> int:

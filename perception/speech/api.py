@@ -242,6 +242,9 @@ class SpeechRecognizer:
             return Fused("")
         if fusion == "none":
             return Fused(texts[0])
+        language = decoded.features.language
+        if language not in self.options.llm.languages:
+            return Fused(texts[0], "", f"no corrector for language {language!r}: Whisper's text")
         return self._guard(decoded, texts, self.propose(decoded, fusion))
 
     def propose(self, decoded: Decoded, fusion: Fusion) -> str:

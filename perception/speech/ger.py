@@ -55,6 +55,10 @@ class LlmOptions:
     top_k: int = 10
     system_prompt: str = SYSTEM_PROMPT
     few_shot: bool = False  # the hand-written example turns (for a model not tuned for GER)
+    # spoken languages the corrector runs on; for any other, Whisper's text stands and the
+    # transcript says no corrector ran (the adapter learnt English pairs only; on rendered
+    # German, French and Spanish it made the text worse: docs/speech.md)
+    languages: tuple[str, ...] = ("en",)
     sparse_mlp_tau: float = 0.0  # > 0: DEFT sparse MLP skipping |silu(gate)| <= tau (0 = dense)
 
     def __post_init__(self) -> None:

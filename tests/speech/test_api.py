@@ -29,3 +29,21 @@ def test_silence_never_reaches_whisper(recognizer, store, monkeypatch):
     noise = 0.005 * np.random.default_rng(0).standard_normal(3 * SAMPLE_RATE)
     assert transcribe_audio(recognizer, noise.astype(np.float32), store) == []
     assert calls == []
+
+
+def test_a_language_the_corrector_is_not_fit_for_keeps_whispers_text():
+    from types import SimpleNamespace
+
+    rec = SpeechRecognizer.__new__(SpeechRecognizer)  # no models: fuse stops before the LLM
+    rec.options = SpeechOptions(fusion="uadf")
+    rec.corrector = rec.fused = None
+
+    def decoded(language: str):
+        hyp = SimpleNamespace(text="Halte an der Tür.")
+        return SimpleNamespace(nbest=[hyp], features=SimpleNamespace(language=language))
+
+    fused = rec.fuse(decoded("de"), "uadf")
+    assert fused.text == "Halte an der Tür." and fused.llm_text == ""
+    assert fused.guard.startswith("no corrector for language 'de'")
+    with pytest.raises(RuntimeError, match="needs the LLM"):  # English goes on to the LLM
+        rec.fuse(decoded("en"), "uadf")
