@@ -96,6 +96,12 @@ SPLITS: dict[str, dict[str, tuple[str, ...]]] = {
         "dev": ("role_change",),
         "test": ("note_to_ai", "spoken_override", "prompt_leak"),
     },
+    # what the robot hears and reads (the hybrid guard had flagged "Stop moving and turn left at
+    # the next corridor." as harmful and injection, and OCR nonsense like "FANI SOHIYOL" as a
+    # jailbreak): speech-training-split commands, half to train and half to dev, so that the
+    # thresholds' 2% FPR on benign dev counts them; generated sign words, train only
+    "speech-commands": {"dev": ("commands-dev",), "test": ()},
+    "sign-words": {"dev": (), "test": ()},
     "obfuscation": {
         "dev": ("rot13", "url_encoding"),
         "test": ("base64", "gcg_suffix", "reversed_words"),
@@ -413,13 +419,34 @@ def paraphrased(rows: list[Row], per_register: int = 100, seed: int = 2) -> list
     return out
 
 
+def robot_heard_and_read(count: int = 400, seed: int = 0) -> list[Row]:
+    """Benign rows of what a robot hears and reads: ``2 * count`` commands of the speech
+    training split (never its calibration, dev or test sentences), half in this guard's train
+    split and half in its dev split, and ``count`` runs of 1-4 generated Latin sign words
+    (MENTOR's training word list, capitals and digits included), train only."""
+    from perception.speech.dataset import train_sentences
+    from perception.vision.languages import load_registry, word_list
+
+    rng = random.Random(seed)
+    commands = [text for text, _ in train_sentences(seed)]
+    words = word_list(load_registry()["en"], "train", 2000, seed)
+    signs = [" ".join(rng.sample(words, rng.randint(1, 4))) for _ in range(count)]
+    picked = rng.sample(commands, min(2 * count, len(commands)))
+    half = len(picked) // 2
+    return (
+        _rows(picked[:half], "benign", "speech-commands", "commands-train")
+        + _rows(picked[half:], "benign", "speech-commands", "commands-dev")
+        + _rows(signs, "benign", "sign-words", "generated")
+    )
+
+
 def load_rows(folder: Path | None = None) -> list[Row]:
     """Every row: the shared folder's (read now) and this project's own."""
     folder = Path(folder) if folder else DEFAULT_DATA
     requests = advbench_requests(folder)
     prompts, replies = self_instruct(folder)
     refusals = _rows(written.REFUSALS, "benign_reply", "refusals", "refusals")
-    own = written_rows()
+    own = written_rows() + robot_heard_and_read()
     return (
         requests
         + prompts
