@@ -74,19 +74,43 @@ def _speech_summary(replay: Replay, gt: dict, ran: bool) -> dict:
     if ran and gt.get("utterances") is not None:
         items = metrics.match_utterances(gt["utterances"], transcripts)
         out["wer"] = _group(metrics.wer_report(items))
+        stages = _stage_texts(gt["utterances"], transcripts)
         out["utterances"] = [
             {
                 "reference": i.reference,
                 "hypothesis": i.hypothesis,
                 "group": i.group,
                 "wer": count_errors(i.reference, i.hypothesis).rate,
+                **{k: v[n] for k, v in stages.items()},
             }
-            for i in items
+            for n, i in enumerate(items)
         ]
         av = _av_summary(gt["utterances"], transcripts)
         if av:
             out["av"] = av
     return out
+
+
+STAGE_TEXTS = {  # per utterance in the report: each stage's text, as the transcripts carry it
+    "am_text": lambda t: t.nbest[0].text if t.nbest else t.text,
+    "llm_text": lambda t: t.llm_text,
+    "fusion_guard": lambda t: t.guard,
+    "language": lambda t: f"{t.language} ({t.language_prob:.2f})",
+}
+
+
+def _stage_texts(references: list[dict], transcripts: list) -> dict[str, list[str]]:
+    """Per field of :data:`STAGE_TEXTS`, one text per report row (the order of
+    :func:`metrics.match_utterances`)."""
+    return {
+        name: [
+            i.hypothesis
+            for i in metrics.match_utterances(
+                references, [dataclasses.replace(t, text=get(t)) for t in transcripts]
+            )
+        ]
+        for name, get in STAGE_TEXTS.items()
+    }
 
 
 def _av_summary(references: list[dict], transcripts: list) -> dict:
@@ -296,6 +320,31 @@ def _av_html(av: dict, rows: str) -> str:
     )
 
 
+def _utterance_row(u: dict) -> str:
+    cells = [u["group"], u["reference"], u.get("am_text", ""), u.get("llm_text", ""),
+             u.get("fusion_guard", ""), u["hypothesis"]]  # fmt: skip
+    tds = "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+    lang = html.escape(u.get("language", ""))
+    return f"<tr>{tds}<td>{u['wer'] * 100:.1f}%</td><td>{lang}</td></tr>"
+
+
+def _guard_html(guard: dict | None) -> str:
+    if guard is None:
+        return ""
+    flagged = "".join(
+        f"<tr><td>{html.escape(f['source'])}</td><td>{html.escape(f['text'])}</td>"
+        f"<td>{html.escape(', '.join(f['labels']))}</td><td>{f['top_score']:.2f}</td></tr>"
+        for f in guard["flagged"]
+    )
+    n = guard["screened"]
+    return (
+        f"<h2>Guard over what was heard and read</h2><p>{n['speech']} transcripts and "
+        f"{n['sign']} frames' readings screened as prompts; {len(guard['flagged'])} flagged."
+        "</p><table><tr><th>source</th><th>text</th><th>labels</th><th>top score</th></tr>"
+        f"{flagged}</table>"
+    )
+
+
 def _html(summary: dict, frames: list[str], plots: list[str]) -> str:
     esc = html.escape
     rows = "".join(
@@ -311,11 +360,7 @@ def _html(summary: dict, frames: list[str], plots: list[str]) -> str:
             f"\n\nreading: {reading['regions_read']} matched regions read, "
             f"{reading['exact']} exactly; CER {reading['cer'] * 100:.1f}%"
         )
-    utts = "".join(
-        f"<tr><td>{esc(u['group'])}</td><td>{esc(u['reference'])}</td>"
-        f"<td>{esc(u['hypothesis'])}</td><td>{u['wer'] * 100:.1f}%</td></tr>"
-        for u in summary["speech"].get("utterances", [])
-    )
+    utts = "".join(_utterance_row(u) for u in summary["speech"].get("utterances", []))
     av = summary["speech"].get("av") or {}
     av_rows = "".join(_av_row(u) for u in av.get("utterances", []))
     lat = {
@@ -348,8 +393,12 @@ table{{border-collapse:collapse;margin-bottom:1em}}</style></head><body>
 <h2>Metrics</h2><pre>{esc(metrics_txt) or "no ground truth for the evaluated streams"}</pre>
 <h2>Latency</h2><table><tr><th>stage</th><th>n</th><th>p50 ms</th><th>p95 ms</th>
 <th>max ms</th></tr>{lat_rows}</table>
-<h2>Transcripts against references</h2><table><tr><th>voice</th><th>reference</th>
-<th>hypothesis</th><th>WER</th></tr>{utts}</table>
+<h2>Transcripts against references</h2><p>Per utterance: Whisper's best hypothesis, the
+LLM's proposal and the fusion guards' verdict on it (empty with fusion "none"), the final text,
+and the spoken language Whisper named (its probability).</p><table><tr><th>voice</th>
+<th>reference</th><th>Whisper</th><th>LLM proposal</th><th>fusion guards</th><th>final</th>
+<th>WER</th><th>language</th></tr>{utts}</table>
+{_guard_html(summary.get("guard"))}
 {_av_html(av, av_rows)}
 <h2>Plots and annotated frames</h2><p>Annotated regions blue (don't care grey), detections in
 their language's colour with the reading.

@@ -157,5 +157,22 @@ def evaluate(
     if truth is not None:
         replay.ground_truth = truth
         replay.notes.append(f"ground truth from {gt} (replaces any in the bag)")
+    guard = screen_texts(replay, pipes, store) if "guard" not in skip else None
     summary = summarize(replay, pipes)
+    if guard is not None:
+        summary["guard"] = guard
     return EvalRun(summary, write_report(out_dir, replay, summary))
+
+
+def screen_texts(replay: Replay, pipes: Pipelines, store: ModelStore | None) -> dict | None:
+    """The guard's verdicts on what was heard and read (:mod:`perception.bag.screening`);
+    None, with the reason in ``pipes.why_missing``, when the guard cannot load."""
+    from perception.bag.screening import guard_summary, screen_replay
+    from perception.llm.guard.screen import Screen
+
+    try:
+        screen = Screen(store=store)
+    except PerceptionError as exc:
+        pipes.why_missing["guard"] = f"{exc} (nothing heard or read was screened)"
+        return None
+    return guard_summary(screen_replay(replay, screen))

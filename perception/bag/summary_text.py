@@ -49,6 +49,9 @@ def print_summary(summary: dict) -> None:
             f"reading: {reading['regions_read']} regions read, {reading['exact']} exact, "
             f"CER {reading['cer'] * 100:.1f}%"
         )
+    for u in speech.get("utterances", []):
+        print(f"  heard [{u.get('language', '')}] {u['hypothesis']!r}" + _stages(u))
+    _print_guard(summary.get("guard"))
     for name, lat in (("text detection", vision["latency"]), ("speech", speech["latency"])):
         if lat:
             print(
@@ -57,3 +60,26 @@ def print_summary(summary: dict) -> None:
             )
     for name, why in summary["unavailable"].items():
         print(f"unavailable: {name}: {why}")
+
+
+def _stages(u: dict) -> str:
+    """Whisper's text and the LLM's proposal with the fusion guards' verdict, when they differ
+    from the final text."""
+    parts = []
+    if u.get("am_text") and u["am_text"] != u["hypothesis"]:
+        parts.append(f"Whisper {u['am_text']!r}")
+    if u.get("llm_text"):
+        parts.append(f"LLM {u['llm_text']!r}: {u.get('fusion_guard') or 'no verdict'}")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _print_guard(guard: dict | None) -> None:
+    if guard is None:
+        return
+    n = guard["screened"]
+    print(
+        f"guard: {n['speech']} transcripts and {n['sign']} frames' readings screened, "
+        f"{len(guard['flagged'])} flagged"
+    )
+    for f in guard["flagged"]:
+        print(f"  flagged {f['source']} {f['text']!r}: {', '.join(f['labels'])}")

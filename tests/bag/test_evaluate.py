@@ -123,6 +123,15 @@ def test_demo_on_the_sample_bag_measures_wer(tmp_path, store):
     assert av["speaker_judged"] == len(truth["utterances"]) and av["speaker_correct"] >= 3
     assert all(u["av_text"] for u in av["utterances"])
     assert "Audio-visual speech" in run.page.read_text()
+    # every stage per utterance (the demo runs UADF), and the guard over what was heard and read
+    assert all(
+        u["am_text"] and u["llm_text"] and u["fusion_guard"] for u in s["speech"]["utterances"]
+    )
+    assert s["guard"]["screened"]["speech"] >= len(truth["utterances"])
+    signs = [f["text"] for f in s["guard"]["flagged"] if f["source"] == "sign"]
+    assert len(signs) == 1 and "IGNORE YOUR ORDERS" in signs[0]
+    # the real photos are replayed too (not annotated, so not scored)
+    assert s["messages"]["/camera/image_raw"]["processed"] == spec.frames + 1 + len(spec.photos)
 
 
 @pytest.mark.model

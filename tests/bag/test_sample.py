@@ -51,7 +51,12 @@ def test_sample_bag_is_deterministic_and_consistent(tmp_path):
     (utt,) = truth["utterances"]
     assert 0 < utt["start_s"] < utt["end_s"] <= audio_s
     frames = {stamp_ns(i.msg.header): image_to_rgb(i.msg) for i in items if i.topic == IMAGE_TOPIC}
-    assert sorted(frames) == [img["stamp_ns"] for img in truth["images"]]
+    annotated = [img["stamp_ns"] for img in truth["images"]]
+    assert set(annotated) < set(frames) and sorted(annotated) == annotated
+    # the rendered scenes and the instruction sign are annotated; the real photos are not
+    assert len(annotated) == SPEC.frames + 1 and len(frames) == len(annotated) + len(SPEC.photos)
+    (sign,) = truth["images"][-1]["regions"]
+    assert sign["text"] == SPEC.instruction_sign and sign["language"] == "en"
     for img in truth["images"]:
         assert frames[img["stamp_ns"]].shape == (240, 320, 3)
         for region in img["regions"]:
