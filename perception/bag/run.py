@@ -167,9 +167,12 @@ def evaluate(
 def screen_texts(replay: Replay, pipes: Pipelines, store: ModelStore | None) -> dict | None:
     """The guard's verdicts on what was heard and read (:mod:`perception.bag.screening`);
     None, with the reason in ``pipes.why_missing``, when the guard cannot load."""
+    from transformers.utils import logging as hf_logging
+
     from perception.bag.screening import guard_summary, screen_replay
     from perception.llm.guard.screen import Screen
 
+    hf_logging.disable_progress_bar()  # the report's errors stay one line on stderr
     try:
         screen = Screen(store=store)
     except PerceptionError as exc:

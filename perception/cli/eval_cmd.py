@@ -45,9 +45,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--skip",
         action="append",
-        choices=["speech", "vision"],
+        choices=["speech", "vision", "guard"],
         default=[],
-        help="do not run this pipeline (its messages are counted as skipped)",
+        help="do not run this pipeline (its messages are counted as skipped; guard: do not "
+        "screen what was heard and read)",
     )
     p.add_argument(
         "--live",
