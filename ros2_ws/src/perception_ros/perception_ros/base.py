@@ -10,6 +10,7 @@ counted), and diagnostics on /diagnostics.
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 import traceback
@@ -291,6 +292,9 @@ def run_plain(node_factory: Any) -> int:
     except (KeyboardInterrupt, ExternalShutdownException):
         return 0
     finally:
+        # a Ctrl-C that lands while the node is already exiting (a wav that just ended) would
+        # kill the interpreter during teardown (exit -2); the exit code is decided above
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if node is not None:
             node.destroy_node()
         if rclpy.ok():
